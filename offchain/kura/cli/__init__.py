@@ -1,0 +1,41 @@
+"""The ``kura`` command: one command group per domain.
+
+Every group lives in its own module here and is registered below. Errors that
+are the user's to fix (``KuraError``) print as one line and exit 1; they never
+show a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from kura.cli import devnet
+from kura.cli._output import fail
+from kura.errors import KuraError
+
+app = typer.Typer(
+    name="kura",
+    help="kura: confidential self-healing P2P storage and verifiable P2P computing on Ethereum.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(devnet.app, name="devnet")
+
+
+def main() -> None:
+    """Run the ``kura`` command line, turning kura's errors into one clear line."""
+    try:
+        app(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        fail("aborted", code=130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KuraError as exc:
+        fail(str(exc))
