@@ -19,6 +19,10 @@ from kura.errors import DevnetError, PortInUseError
 
 LOOPBACK = "127.0.0.1"
 
+_children: dict[int, subprocess.Popen[bytes]] = {}
+"""Processes this Python process started: their liveness comes from ``poll()``, which also reaps
+them, instead of ``/proc`` (whose ``cmdline`` can still be empty right after ``exec``)."""
+
 
 @dataclass(frozen=True)
 class ProcessRecord:
@@ -38,6 +42,9 @@ class ProcessRecord:
 
     def is_running(self) -> bool:
         """True if the PID is alive, not a zombie, and still runs ``executable``."""
+        child = _children.get(self.pid)
+        if child is not None:
+            return child.poll() is None
         proc = Path(f"/proc/{self.pid}")
         try:
             cmdline = (proc / "cmdline").read_bytes().split(b"\0")
@@ -59,19 +66,10 @@ class ProcessRecord:
                 return
             deadline = time.monotonic() + wait
             while time.monotonic() < deadline:
-                _reap(self.pid)
                 if not self.is_running():
                     return
                 time.sleep(0.05)
         raise DevnetError(f"{self.name} (pid {self.pid}) did not stop after SIGKILL")
-
-
-def _reap(pid: int) -> None:
-    """Collect ``pid`` if it is our own exited child, so it does not linger as a zombie."""
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def spawn(name: str, argv: Sequence[str], *, log: Path, env: Mapping[str, str] | None = None) -> ProcessRecord:
@@ -90,6 +88,7 @@ def spawn(name: str, argv: Sequence[str], *, log: Path, env: Mapping[str, str] |
             )
         except OSError as exc:
             raise DevnetError(f"cannot start {name} ({argv[0]}): {exc}") from exc
+    _children[child.pid] = child
     return ProcessRecord(name=name, pid=child.pid, executable=str(argv[0]), log=str(log))
 
 

@@ -1,0 +1,230 @@
+"""The one place kura talks to the chain: connect, sign, send, wait, and decode reverts.
+
+Every transaction goes through :meth:`Chain.transact`, which estimates gas,
+signs locally (so it works on Anvil, Ganache and remote nodes alike), waits for
+the receipt and turns any revert into a :class:`~kura.errors.ContractRevertError`
+carrying the Solidity custom error's name and decoded arguments.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception
+from web3.types import TxReceipt
+
+from kura.chain.artifacts import error_table, load_artifact
+from kura.config import NetworkConfig
+from kura.errors import ChainError, ConfigError, ContractRevertError, RpcUnreachableError
+
+Account.enable_unaudited_hdwallet_features()
+
+RECEIPT_TIMEOUT = 120.0
+_ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
+_PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)
+
+
+def decode_revert(data: bytes | str | None) -> ContractRevertError:
+    """Turn raw revert data into an error naming the custom error and its arguments."""
+    raw = HexBytes(data or b"")
+    selector, payload = bytes(raw[:4]), bytes(raw[4:])
+    if selector == _ERROR_SELECTOR:
+        return ContractRevertError("Error", {"message": abi_decode(["string"], payload)[0]})
+    if selector == _PANIC_SELECTOR:
+        return ContractRevertError("Panic", {"code": abi_decode(["uint256"], payload)[0]})
+    spec = error_table().get(selector)
+    if spec is None:
+        return ContractRevertError("unknown", {"data": raw.to_0x_hex()})
+    values = abi_decode([t for _, t in spec.inputs], payload)
+    args = {name: _plain(value) for (name, _), value in zip(spec.inputs, values)}
+    return ContractRevertError(spec.name, args)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    return value
+
+
+def _revert_data(exc: ContractLogicError) -> Any:
+    data = exc.data
+    if isinstance(data, dict):
+        data = data.get("data")
+    return data
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """A contract the chain now holds."""
+
+    name: str
+    address: str
+    block: int
+    gas_used: int
+
+
+class Chain:
+    """A connection to one chain with the accounts that sign for kura.
+
+    Use :meth:`connect`; the constructor takes an existing ``Web3``.
+    """
+
+    def __init__(self, w3: Web3, keys: AccountSource, *, rpc_url: str = "") -> None:
+        self.w3 = w3
+        self.rpc_url = rpc_url
+        self._keys = keys
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    @classmethod
+    def connect(cls, network: NetworkConfig, *, timeout: float = 30.0) -> Chain:
+        """Connect to ``network``'s RPC and load its signing accounts.
+
+        Raises:
+            RpcUnreachableError: if nothing answers at the RPC URL.
+        """
+        w3 = Web3(Web3.HTTPProvider(network.rpc_url, request_kwargs={"timeout": timeout}))
+        try:
+            w3.eth.chain_id
+        except Exception as exc:  # noqa: BLE001 - any transport failure means "unreachable"
+            raise RpcUnreachableError(
+                f"no Ethereum node answers at {network.rpc_url} ({type(exc).__name__}): start one with "
+                "`kura devnet up` or fix --network / KURA_RPC_URL"
+            ) from exc
+        return cls(w3, AccountSource(network.private_keys, network.mnemonic), rpc_url=network.rpc_url)
+
+    @cached_property
+    def chain_id(self) -> int:
+        """The chain id."""
+        return int(self.w3.eth.chain_id)
+
+    @cached_property
+    def genesis_hash(self) -> str:
+        """Hash of block 0: tells two chains with the same id apart (e.g. two devnet runs)."""
+        return self.w3.eth.get_block(0)["hash"].to_0x_hex()
+
+    def account(self, index: int = 0) -> LocalAccount:
+        """Signing account number ``index``.
+
+        Raises:
+            ConfigError: if the network has fewer accounts.
+        """
+        return self._keys.get(index)
+
+    def contract(self, name: str, address: str) -> Contract:
+        """A web3 contract object for artifact ``name`` at ``address``."""
+        return self.w3.eth.contract(address=Web3.to_checksum_address(address), abi=load_artifact(name).abi)
+
+    def deploy(self, name: str, *args: Any, sender: LocalAccount, value: int = 0) -> Deployed:
+        """Deploy artifact ``name`` with constructor ``args``.
+
+        Raises:
+            ContractRevertError: if the constructor reverts.
+        """
+        artifact = load_artifact(name)
+        factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        receipt = self._send(factory.constructor(*args), sender, value)
+        return Deployed(name, str(receipt["contractAddress"]), int(receipt["blockNumber"]), int(receipt["gasUsed"]))
+
+    def transact(self, call: ContractFunction, *, sender: LocalAccount, value: int = 0) -> TxReceipt:
+        """Send ``call`` as a transaction from ``sender`` and wait for it to be mined.
+
+        Raises:
+            ContractRevertError: with the custom error's name and arguments if it reverts.
+            ChainError: if the node rejects it or no receipt arrives in time.
+        """
+        return self._send(call, sender, value)
+
+    def call(self, call: ContractFunction, *, sender: str | None = None) -> Any:
+        """Evaluate a view function (or simulate a call).
+
+        Raises:
+            ContractRevertError: if it reverts.
+        """
+        try:
+            return call.call({"from": sender} if sender else {})
+        except ContractLogicError as exc:
+            raise decode_revert(_revert_data(exc)) from exc
+
+    def _lock(self, address: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(address, threading.Lock())
+
+    def _send(self, call: Any, sender: LocalAccount, value: int) -> TxReceipt:
+        with self._lock(sender.address):
+            try:
+                tx = call.build_transaction(
+                    {
+                        "from": sender.address,
+                        "value": value,
+                        "nonce": self.w3.eth.get_transaction_count(sender.address, "pending"),
+                        "chainId": self.chain_id,
+                    }
+                )
+            except ContractLogicError as exc:
+                raise decode_revert(_revert_data(exc)) from exc
+            except Web3Exception as exc:
+                raise ChainError(f"the node refused the transaction: {exc}") from exc
+            signed = sender.sign_transaction(tx)
+            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        try:
+            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT)
+        except TimeExhausted as exc:
+            raise ChainError(f"transaction {tx_hash.to_0x_hex()} not mined within {RECEIPT_TIMEOUT:.0f}s") from exc
+        if receipt["status"] != 1:
+            raise self._replay_revert(tx, int(receipt["blockNumber"]))
+        return receipt
+
+    def _replay_revert(self, tx: dict[str, Any], block: int) -> ContractRevertError:
+        try:
+            self.w3.eth.call({k: tx[k] for k in ("from", "to", "data", "value") if k in tx}, block - 1)
+        except ContractLogicError as exc:
+            return decode_revert(_revert_data(exc))
+        return ContractRevertError("unknown", {}, "transaction reverted without revert data")
+
+
+MNEMONIC_ACCOUNTS = 30
+"""Accounts derived from a mnemonic (the devnet funds this many)."""
+
+
+class AccountSource:
+    """Signing keys: explicit private keys, or accounts derived (lazily) from a mnemonic."""
+
+    def __init__(self, private_keys: Sequence[str] = (), mnemonic: str | None = None) -> None:
+        self._explicit = [Account.from_key(key) for key in private_keys]
+        self._mnemonic = None if self._explicit else mnemonic
+        self._derived: dict[int, LocalAccount] = {}
+
+    def __len__(self) -> int:
+        return len(self._explicit) or (MNEMONIC_ACCOUNTS if self._mnemonic else 0)
+
+    def get(self, index: int) -> LocalAccount:
+        """Account ``index``.
+
+        Raises:
+            ConfigError: if there is no such account.
+        """
+        if not 0 <= index < len(self):
+            raise ConfigError(
+                f"account #{index} is not configured ({len(self)} available): "
+                "set KURA_PRIVATE_KEYS or a mnemonic for this network"
+            )
+        if self._explicit:
+            return self._explicit[index]
+        if index not in self._derived:
+            path = f"m/44'/60'/0'/0/{index}"
+            self._derived[index] = Account.from_mnemonic(str(self._mnemonic), account_path=path)
+        return self._derived[index]
