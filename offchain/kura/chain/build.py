@@ -80,12 +80,17 @@ def solc_version() -> str:
 
 
 def _location(error: dict[str, Any], sources: dict[str, str]) -> str:
+    """``file:line:column`` of a compiler message, followed by the offending source line."""
     where = error.get("sourceLocation")
     if not where:
         return "<solc>"
     text = sources.get(where["file"], "")
-    line = text.count("\n", 0, max(where.get("start", 0), 0)) + 1
-    return f"{where['file']}:{line}"
+    start = max(where.get("start", 0), 0)
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    code = text[line_start : line_end if line_end >= 0 else len(text)].strip()
+    line = text.count("\n", 0, start) + 1
+    return f"{where['file']}:{line}:{start - line_start + 1}" + (f" ({code})" if code else "")
 
 
 def _fingerprint(sources: dict[str, str], version: str) -> str:

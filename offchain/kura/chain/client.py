@@ -47,11 +47,13 @@ def decode_revert(data: bytes | str | None) -> ContractRevertError:
     if spec is None:
         return ContractRevertError("unknown", {"data": raw.to_0x_hex()})
     values = abi_decode([t for _, t in spec.inputs], payload)
-    args = {name: _plain(value) for (name, _), value in zip(spec.inputs, values)}
+    args = {name: _plain(value, kind) for (name, kind), value in zip(spec.inputs, values)}
     return ContractRevertError(spec.name, args)
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, kind: str = "") -> Any:
+    if kind == "address":
+        return Web3.to_checksum_address(value)
     if isinstance(value, bytes):
         return "0x" + value.hex()
     if isinstance(value, tuple):
