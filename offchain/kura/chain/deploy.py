@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
@@ -10,20 +12,44 @@ from kura.chain.build import build
 from kura.chain.client import Chain, Deployed
 from kura.chain.deployments import Deployment, record
 
-CONTRACTS: tuple[str, ...] = ("FileRegistry",)
+Wiring = Callable[[Chain, dict[str, Deployed], LocalAccount], None]
+
+
+def _no_args(_: dict[str, Deployed]) -> tuple[Any, ...]:
+    return ()
+
+
+@dataclass(frozen=True)
+class ContractSpec:
+    """How to deploy one kura contract.
+
+    Attributes:
+        name: Artifact name.
+        args: Constructor arguments, computed from the contracts deployed before it.
+        wire: Transactions to run after it is deployed (e.g. granting it a role on an earlier contract).
+    """
+
+    name: str
+    args: Callable[[dict[str, Deployed]], tuple[Any, ...]] = _no_args
+    wire: tuple[Wiring, ...] = field(default=())
+
+
+CONTRACTS: tuple[ContractSpec, ...] = (ContractSpec("FileRegistry"),)
 """The contracts kura deploys, in order (later ones may take earlier ones' addresses)."""
 
 
 def deploy_all(chain: Chain, deployer: LocalAccount, *, progress: Callable[[str], None] = lambda _: None) -> Deployment:
-    """Build if needed, deploy every kura contract and record the deployment.
+    """Build if needed, deploy every kura contract, wire them together and record the deployment.
 
     Raises:
         BuildError: if the contracts do not compile.
-        ContractRevertError: if a constructor reverts.
+        ContractRevertError: if a constructor or wiring transaction reverts.
     """
     build()
     deployed: dict[str, Deployed] = {}
-    for name in CONTRACTS:
-        deployed[name] = chain.deploy(name, sender=deployer)
-        progress(f"{name} at {deployed[name].address} ({deployed[name].gas_used:,} gas)")
+    for spec in CONTRACTS:
+        deployed[spec.name] = chain.deploy(spec.name, *spec.args(deployed), sender=deployer)
+        progress(f"{spec.name} at {deployed[spec.name].address} ({deployed[spec.name].gas_used:,} gas)")
+        for wire in spec.wire:
+            wire(chain, deployed, deployer)
     return record(chain, deployed)
