@@ -62,9 +62,10 @@ def _plain(value: Any, kind: str = "") -> Any:
 
 
 def _revert_data(exc: ContractLogicError) -> Any:
+    """The raw revert bytes: Anvil gives them as a hex string, Ganache inside ``{"result": ...}``."""
     data = exc.data
     if isinstance(data, dict):
-        data = data.get("data")
+        data = data.get("result") or data.get("data")
     return data
 
 

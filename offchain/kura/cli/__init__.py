@@ -28,6 +28,7 @@ app.command()(setup.setup)
 app.command()(chain.build)
 app.command()(chain.deploy)
 app.command()(chain.demo)
+app.command()(chain.contracts)
 
 
 def main() -> None:

@@ -6,8 +6,10 @@ import typer
 
 from kura.chain import build as solidity
 from kura.chain.deploy import deploy_all
+from kura.chain.deployments import load
 from kura.cli._context import JSON, NETWORK, connect
 from kura.cli._output import console, emit
+from kura.demo import run_demo
 
 
 def build(force: bool = typer.Option(False, "--force", help="Recompile even if nothing changed."),
@@ -34,7 +36,14 @@ def deploy(network: str | None = NETWORK, account: int = typer.Option(0, "--acco
 def demo(nodes: int = typer.Option(6, "--nodes", "-n", min=2, max=32, help="Kubo nodes in the demo devnet."),
          as_json: bool = JSON) -> None:
     """Run the kura demo on a private devnet it starts and stops itself."""
-    from kura.demo import run_demo
-
     report = run_demo(lambda line: None if as_json else console.print(f"[cyan]▸[/] {line}"), kubo_nodes=nodes)
     emit(report, as_json=as_json, text="[green]demo finished[/]")
+
+
+def contracts(network: str | None = NETWORK, as_json: bool = JSON) -> None:
+    """Show where the kura contracts are deployed on the network's chain."""
+    _, chain = connect(network)
+    deployment = load(chain)
+    addresses = {name: d.address for name, d in deployment.contracts.items()}
+    emit({"chain_id": deployment.chain_id, "contracts": addresses}, as_json=as_json,
+         text="\n".join(f"{name:<16} {address}" for name, address in addresses.items()))
