@@ -135,6 +135,17 @@ class KuboClient:
         except httpx.HTTPError as exc:
             raise IpfsError(f"IPFS node {self.base_url} failed while streaming {cid}: {exc}") from exc
 
+    def block_put(self, block: bytes, *, pin: bool = True) -> str:
+        """Store ``block`` as ONE raw block (sha2-256) and return its CIDv1, whatever its size (<= 1 MiB)."""
+        params = {"cid-codec": "raw", "mhtype": "sha2-256", "pin": _flag(pin)}
+        data = self._json("block/put", params, files={"data": ("block", block, "application/octet-stream")})
+        return str(data["Key"])
+
+    def block_get(self, cid: str, *, timeout: float | None = None) -> bytes:
+        """The raw bytes of block ``cid`` (fetched over bitswap if this node lacks it)."""
+        kwargs = {"timeout": timeout} if timeout is not None else {}
+        return self._post("block/get", {"arg": cid}, **kwargs).content
+
     def pin_add(self, cid: str) -> None:
         """Pin ``cid`` (fetching it first if needed)."""
         self._post("pin/add", {"arg": cid})
