@@ -1,0 +1,88 @@
+"""Fetch k verified shares of a file: fastest nodes first, falling back on failure.
+
+Every share is streamed to a local file and verified (by the caller's check:
+header, hash, on-chain commitment) before it counts. Nodes that do not answer,
+fail mid-transfer or serve bad data are reported by name and reason.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kura.errors import CodecError, IpfsError, NotEnoughSharesError
+from kura.storage.nodes import NodePool
+from kura.storage.placement import Placement
+
+Verify = Callable[[Placement, Path], None]
+"""Raises ``CodecError`` (e.g. ``ShareIntegrityError``) if the share file is not the expected share."""
+
+
+@dataclass
+class FetchReport:
+    """The verified share files, and what went wrong where."""
+
+    shares: dict[int, Path] = field(default_factory=dict)
+    bad_nodes: dict[str, str] = field(default_factory=dict)
+
+
+def fetch_shares(
+    placements: Sequence[Placement], k: int, pool: NodePool, folder: Path, verify: Verify, *, parallelism: int = 4,
+    progress: Callable[[int], None] | None = None,
+) -> FetchReport:
+    """Download and verify ``k`` shares into ``folder``.
+
+    Raises:
+        NotEnoughSharesError: if fewer than ``k`` shares could be fetched and verified; the message
+            names every node that failed and why.
+    """
+    report = FetchReport()
+    live = {probe.node.name: probe.latency for probe in pool.probe({p.node for p in placements})}
+    for placement in placements:
+        if placement.node.name not in live:
+            report.bad_nodes[placement.node.name] = "did not answer"
+    queue = sorted((p for p in placements if p.node.name in live), key=lambda p: live[p.node.name])
+    guard = threading.Lock()
+
+    def next_candidate() -> Placement | None:
+        with guard:
+            if len(report.shares) >= k or not queue:
+                return None
+            return queue.pop(0)
+
+    def worker() -> None:
+        while (placement := next_candidate()) is not None:
+            target = folder / f"share-{placement.index}"
+            try:
+                with open(target, "wb") as out:
+                    for chunk in pool.client(placement.node).cat_stream(placement.cid):
+                        out.write(chunk)
+                        if progress is not None:
+                            progress(len(chunk))
+                verify(placement, target)
+            except IpfsError as exc:
+                target.unlink(missing_ok=True)
+                with guard:
+                    report.bad_nodes[placement.node.name] = f"no data for share {placement.index}: {exc}"
+                continue
+            except CodecError as exc:
+                target.unlink(missing_ok=True)
+                with guard:
+                    report.bad_nodes[placement.node.name] = f"bad data for share {placement.index}: {exc}"
+                continue
+            with guard:
+                if len(report.shares) < k:
+                    report.shares[placement.index] = target
+                else:
+                    target.unlink(missing_ok=True)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, k))) as workers:
+        for future in [workers.submit(worker) for _ in range(max(1, min(parallelism, k)))]:
+            future.result()
+    if len(report.shares) < k:
+        problems = "; ".join(f"{name}: {why}" for name, why in sorted(report.bad_nodes.items())) or "no placements"
+        raise NotEnoughSharesError(f"only {len(report.shares)} of the {k} shares needed could be fetched ({problems})")
+    return report
