@@ -188,6 +188,11 @@ class Sandbox:
         by itself is not an outcome: WebAssembly defines it to return -1 and the
         guest may carry on.
 
+        Fuel rule: wasmtime charges each straight-line block up front but checks
+        the budget only at function entries and loop headers, so the last block
+        of a run may overdraw a little and still end OK, with ``fuel_used``
+        capped at ``fuel``. Both are deterministic for a given fuel limit.
+
         Args:
             module: WebAssembly binary following the ABI of :mod:`kura.compute._abi`.
             input: Input bytes handed to the entry function.
