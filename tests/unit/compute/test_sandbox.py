@@ -27,13 +27,13 @@ ECHO = "(i64.or (i64.shl (i64.extend_i32_u (local.get $p)) (i64.const 32)) (i64.
 
 def task(run_body: str, *, alloc: str = "(i32.const 1024)", memory: str = "1", extra: str = "") -> bytes:
     """A module following the ABI: one memory, ``alloc`` returning ``alloc``, ``run`` doing ``run_body``."""
-    return wat2wasm(
+    return bytes(wat2wasm(
         f"""(module
           (memory (export "memory") {memory})
           (func (export "alloc") (param $len i32) (result i32) {alloc})
           (func (export "run") (param $p i32) (param $n i32) (result i64) {run_body})
           {extra})"""
-    )
+    ))
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,7 @@ def compile_task(name: str) -> bytes:
         SandboxError: if there is no such task.
         wasmtime.WasmtimeError: if the WAT does not assemble.
     """
-    return wasmtime.wat2wasm(module_text(name))
+    return bytes(wasmtime.wat2wasm(module_text(name)))
 
 
 def main(argv: list[str]) -> int:
