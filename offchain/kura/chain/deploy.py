@@ -34,7 +34,14 @@ class ContractSpec:
     wire: tuple[Wiring, ...] = field(default=())
 
 
-CONTRACTS: tuple[ContractSpec, ...] = (ContractSpec("FileRegistry"),)
+NODE_REGISTRY_ARGS = (10**18, 3 * 24 * 3600, 3, 10, 10, 16)
+"""NodeRegistry parameters: min stake 1 ETH, 3-day unbonding, jailed after 3 consecutive failed
+audits, -10 reputation per failure, promotion after 10 passed spot-checks, at most 16 compute nodes."""
+
+CONTRACTS: tuple[ContractSpec, ...] = (
+    ContractSpec("FileRegistry"),
+    ContractSpec("NodeRegistry", args=lambda _: NODE_REGISTRY_ARGS),
+)
 """The contracts kura deploys, in order (later ones may take earlier ones' addresses)."""
 
 

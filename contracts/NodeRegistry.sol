@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {INodeRegistry} from "./interfaces/INodeRegistry.sol";
+import {PullPayments} from "./utils/PullPayments.sol";
+
+/// @title NodeRegistry
+/// @notice The one registry and the one stake behind kura's storage and compute halves. Nodes bond
+/// ETH to join, are judged only by contracts the owner lists as judges (StorageAudits, TaskMarket),
+/// and every slash lands in a repair pool that pays the nodes who heal the network. Stakes, repair
+/// payouts and refunds all leave through `withdrawPayments` (pull payments).
+/// @dev Lifecycle: None → Active ⇄ (stake < minStake: Active but not `isActive`) → Jailed (after
+/// `jailThreshold` consecutive failed audits) → Exiting (`announceExit`, from Active or Jailed) →
+/// Exited (`withdrawStake` after `unbondingDelay`). Jailing is final for an address: a jailed
+/// node can only leave. Compute roles: Stray → Auditor on the first passed spot-check → Compute by
+/// the public `promote`; jailing, exit or a judge's `setRole` moves a compute node back to Stray.
+contract NodeRegistry is INodeRegistry, Ownable, PullPayments {
+    using SafeCast for uint256;
+
+    uint16 private constant BPS = 10_000;
+    bytes32 private constant JAIL_REASON = "AUDIT_FAILURES";
+    bytes32 private constant PROMOTED = "PROMOTED";
+    bytes32 private constant FIRST_SPOT_CHECK = "FIRST_SPOT_CHECK";
+    bytes32 private constant JAILED = "JAILED";
+    bytes32 private constant EXIT = "EXIT";
+
+    /// @notice Smallest stake (wei) a node may register with, and below which it is not `isActive`.
+    uint256 public immutable minStake;
+    /// @notice Seconds between `announceExit` and the earliest `withdrawStake`.
+    uint64 public immutable unbondingDelay;
+    /// @notice Consecutive failed storage audits that jail an Active node.
+    uint16 public immutable jailThreshold;
+    /// @notice Reputation lost per failed storage audit (a pass gains 1).
+    uint32 public immutable auditPenalty;
+    /// @notice Passed spot-checks an Auditor needs before `promote` accepts it.
+    uint32 public immutable promotionBar;
+    /// @notice Most nodes that may hold the Compute role at once.
+    uint256 public immutable maxComputeNodes;
+
+    /// @inheritdoc INodeRegistry
+    uint256 public repairPool;
+    /// @inheritdoc INodeRegistry
+    uint256 public computeNodes;
+
+    mapping(address node => Node) private _nodes;
+    mapping(address judge => bool) private _judges;
+
+    /// @param minStake_ See `minStake` (must be > 0).
+    /// @param unbondingDelay_ See `unbondingDelay`.
+    /// @param jailThreshold_ See `jailThreshold` (must be > 0).
+    /// @param auditPenalty_ See `auditPenalty`.
+    /// @param promotionBar_ See `promotionBar`.
+    /// @param maxComputeNodes_ See `maxComputeNodes`.
+    constructor(
+        uint256 minStake_,
+        uint64 unbondingDelay_,
+        uint16 jailThreshold_,
+        uint32 auditPenalty_,
+        uint32 promotionBar_,
+        uint256 maxComputeNodes_
+    ) Ownable(msg.sender) {
+        if (minStake_ == 0) revert BadParameter("minStake");
+        if (jailThreshold_ == 0) revert BadParameter("jailThreshold");
+        minStake = minStake_;
+        unbondingDelay = unbondingDelay_;
+        jailThreshold = jailThreshold_;
+        auditPenalty = auditPenalty_;
+        promotionBar = promotionBar_;
+        maxComputeNodes = maxComputeNodes_;
+    }
+
+    modifier onlyJudge() {
+        if (!_judges[msg.sender]) revert NotJudge(msg.sender);
+        _;
+    }
+
+    // ------------------------------------------------------------------ node actions
+
+    /// @inheritdoc INodeRegistry
+    function register(string calldata peerId, string calldata endpoint) external payable {
+        Node storage node = _nodes[msg.sender];
+        if (node.status != NodeStatus.None) revert AlreadyRegistered(msg.sender);
+        if (msg.value < minStake) revert StakeTooLow(msg.value, minStake);
+        node.stake = msg.value.toUint128();
+        node.status = NodeStatus.Active;
+        node.peerId = peerId;
+        node.endpoint = endpoint;
+        emit NodeRegistered(msg.sender, peerId, endpoint, msg.value);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function topUp() external payable {
+        Node storage node = _registered(msg.sender);
+        if (node.status != NodeStatus.Active && node.status != NodeStatus.Jailed) {
+            revert WrongStatus(msg.sender, node.status);
+        }
+        uint256 total = node.stake + msg.value;
+        node.stake = total.toUint128();
+        emit StakeAdded(msg.sender, msg.value, total);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function announceExit() external {
+        Node storage node = _registered(msg.sender);
+        if (node.status != NodeStatus.Active && node.status != NodeStatus.Jailed) {
+            revert WrongStatus(msg.sender, node.status);
+        }
+        uint64 exitAt = uint64(block.timestamp) + unbondingDelay;
+        node.status = NodeStatus.Exiting;
+        node.exitAt = exitAt;
+        emit ExitAnnounced(msg.sender, exitAt);
+        _leaveCompute(msg.sender, node, EXIT);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function withdrawStake() external {
+        Node storage node = _registered(msg.sender);
+        if (node.status != NodeStatus.Exiting) revert WrongStatus(msg.sender, node.status);
+        if (block.timestamp < node.exitAt) revert StillUnbonding(msg.sender, node.exitAt);
+        uint256 amount = node.stake;
+        node.stake = 0;
+        node.status = NodeStatus.Exited;
+        emit NodeExited(msg.sender, amount);
+        if (amount > 0) _credit(msg.sender, amount);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function promote(address nodeAddress) external {
+        Node storage node = _registered(nodeAddress);
+        if (
+            node.role != Role.Auditor || !_isActive(node) || node.passed < promotionBar
+                || computeNodes >= maxComputeNodes
+        ) {
+            revert NotPromotable(nodeAddress, node.role, node.passed, computeNodes);
+        }
+        _setRole(nodeAddress, node, Role.Compute, PROMOTED);
+    }
+
+    // ------------------------------------------------------------------ judges
+
+    /// @inheritdoc INodeRegistry
+    function setJudge(address judge, bool allowed) external onlyOwner {
+        _judges[judge] = allowed;
+        emit JudgeSet(judge, allowed);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function slash(address nodeAddress, uint16 fractionBps, bytes32 reason, bytes32 ref)
+        external
+        onlyJudge
+        returns (uint256 amount)
+    {
+        if (fractionBps > BPS) revert BadFraction(fractionBps);
+        if (reason == bytes32(0)) revert MissingReason();
+        Node storage node = _registered(nodeAddress);
+        uint256 stake = node.stake;
+        amount = stake * fractionBps / BPS;
+        unchecked {
+            // amount <= stake because fractionBps <= BPS.
+            node.stake = uint128(stake - amount);
+        }
+        repairPool += amount;
+        emit NodeSlashed(nodeAddress, amount, reason, ref);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function recordAudit(address nodeAddress, bool passed) external onlyJudge {
+        Node storage node = _registered(nodeAddress);
+        uint32 reputation = node.reputation;
+        if (passed) {
+            unchecked {
+                // One pass per audit transaction: 2^32 passes are out of reach.
+                reputation += 1;
+            }
+            node.failures = 0;
+        } else {
+            reputation = reputation > auditPenalty ? reputation - auditPenalty : 0;
+            uint16 failures = node.failures;
+            if (failures < type(uint16).max) node.failures = ++failures;
+            if (failures >= jailThreshold && node.status == NodeStatus.Active) {
+                node.status = NodeStatus.Jailed;
+                emit NodeJailed(nodeAddress, JAIL_REASON);
+                _leaveCompute(nodeAddress, node, JAILED);
+            }
+        }
+        node.reputation = reputation;
+        emit ReputationChanged(nodeAddress, reputation);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function recordSpotCheck(address nodeAddress, bool passed) external onlyJudge {
+        Node storage node = _registered(nodeAddress);
+        uint32 count = 0;
+        if (passed) {
+            unchecked {
+                // One pass per spot-check transaction: 2^32 passes are out of reach.
+                count = node.passed + 1;
+            }
+        }
+        node.passed = count;
+        emit CredibilityRecordChanged(nodeAddress, count);
+        if (passed && node.role == Role.Stray) _setRole(nodeAddress, node, Role.Auditor, FIRST_SPOT_CHECK);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function setRole(address nodeAddress, Role role, bytes32 reason) external onlyJudge {
+        if (reason == bytes32(0)) revert MissingReason();
+        Node storage node = _registered(nodeAddress);
+        if (node.role != role) _setRole(nodeAddress, node, role, reason);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function payFromRepairPool(address to, uint256 amount, bytes32 ref) external onlyJudge {
+        uint256 available = repairPool;
+        if (amount > available) revert RepairPoolTooSmall(available, amount);
+        unchecked {
+            // Checked just above.
+            repairPool = available - amount;
+        }
+        emit RepairPaid(to, amount, ref);
+        _credit(to, amount);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc INodeRegistry
+    function nodeOf(address nodeAddress) external view returns (Node memory) {
+        return _registered(nodeAddress);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function isActive(address nodeAddress) external view returns (bool) {
+        return _isActive(_nodes[nodeAddress]);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function isJudge(address judge) external view returns (bool) {
+        return _judges[judge];
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _registered(address nodeAddress) private view returns (Node storage node) {
+        node = _nodes[nodeAddress];
+        if (node.status == NodeStatus.None) revert UnknownNode(nodeAddress);
+    }
+
+    function _isActive(Node storage node) private view returns (bool) {
+        return node.status == NodeStatus.Active && node.stake >= minStake;
+    }
+
+    /// @dev The one place a role changes: keeps `computeNodes` equal to the number of Compute nodes.
+    function _setRole(address nodeAddress, Node storage node, Role to, bytes32 reason) private {
+        Role from = node.role;
+        if (to == Role.Compute) {
+            uint256 taken = computeNodes;
+            if (taken >= maxComputeNodes) revert NoComputeSlot(taken, maxComputeNodes);
+            computeNodes = taken + 1;
+        } else if (from == Role.Compute) {
+            computeNodes -= 1;
+        }
+        node.role = to;
+        emit RoleChanged(nodeAddress, from, to, reason);
+    }
+
+    function _leaveCompute(address nodeAddress, Node storage node, bytes32 reason) private {
+        if (node.role == Role.Compute) _setRole(nodeAddress, node, Role.Stray, reason);
+    }
+}
