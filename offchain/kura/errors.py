@@ -14,6 +14,7 @@ callers can catch them by domain or by type::
     ├── ChainError                        talking to the chain failed
     │   ├── RpcUnreachableError
     │   ├── NotDeployedError
+    │   ├── ChainValueError (ValueError)  a value does not fit a contract type
     │   └── ContractRevertError           carries the custom error's name and args
     ├── IpfsError                         a Kubo node failed or refused
     ├── CodecError (ValueError)           encoding or decoding shares failed
@@ -68,6 +69,10 @@ class RpcUnreachableError(ChainError):
 
 class NotDeployedError(ChainError):
     """The kura contracts are not deployed on this chain id; run ``kura deploy``."""
+
+
+class ChainValueError(ChainError, ValueError):
+    """A value does not fit the contract's type (e.g. a reason longer than ``bytes32``)."""
 
 
 class ContractRevertError(ChainError):

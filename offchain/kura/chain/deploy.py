@@ -38,9 +38,30 @@ NODE_REGISTRY_ARGS = (10**18, 3 * 24 * 3600, 3, 10, 10, 16)
 """NodeRegistry parameters: min stake 1 ETH, 3-day unbonding, jailed after 3 consecutive failed
 audits, -10 reputation per failure, promotion after 10 passed spot-checks, at most 16 compute nodes."""
 
+STORAGE_AUDITS_PARAMS = (10**16, 2, 30 * 60, 1_000, 1_000)
+"""StorageAudits parameters after the two registries: 0.01 ETH challenge bond, chunk picked by the
+hash of the block 2 blocks later, 30 minutes to answer (under 256 blocks at 12 s), 10 % of the stake
+slashed per failed audit, 10 % of the slash paid to the challenger."""
+
+
+def judge_of_node_registry(name: str) -> Wiring:
+    """A wiring step that makes contract ``name`` a judge of the NodeRegistry."""
+
+    def wire(chain: Chain, deployed: dict[str, Deployed], deployer: LocalAccount) -> None:
+        registry = chain.contract("NodeRegistry", deployed["NodeRegistry"].address)
+        chain.transact(registry.functions.setJudge(deployed[name].address, True), sender=deployer)
+
+    return wire
+
+
+def _storage_audits_args(deployed: dict[str, Deployed]) -> tuple[Any, ...]:
+    return (deployed["NodeRegistry"].address, deployed["FileRegistry"].address, *STORAGE_AUDITS_PARAMS)
+
+
 CONTRACTS: tuple[ContractSpec, ...] = (
     ContractSpec("FileRegistry"),
     ContractSpec("NodeRegistry", args=lambda _: NODE_REGISTRY_ARGS),
+    ContractSpec("StorageAudits", args=_storage_audits_args, wire=(judge_of_node_registry("StorageAudits"),)),
 )
 """The contracts kura deploys, in order (later ones may take earlier ones' addresses)."""
 

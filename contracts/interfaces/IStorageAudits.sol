@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title IStorageAudits
+/// @notice Events, errors and functions of kura's proof-of-storage audits: anyone bonds a challenge
+/// against a committed share, the chain picks the chunk from a future block hash, and the node must
+/// answer with that chunk and its Merkle proof before a deadline — or be slashed, with the reason
+/// and the challenge id recorded on chain.
+interface IStorageAudits {
+    /// @notice Lifecycle of a challenge. `None` means no such challenge.
+    enum ChallengeStatus {
+        None,
+        Open,
+        Passed,
+        Failed,
+        Voided
+    }
+
+    /// @notice A challenge as the chain records it (six storage slots).
+    /// @param challenger Who opened it and posted the bond.
+    /// @param bond Wei bonded by the challenger.
+    /// @param node The node that must answer.
+    /// @param seedBlock The block whose hash picks the chunk; readable from block `seedBlock + 1`.
+    /// @param chunkCount Number of chunks of the challenged share.
+    /// @param deadline Last block timestamp at which the node may answer.
+    /// @param index Share index within the file.
+    /// @param status Lifecycle state.
+    /// @param fileId The file.
+    /// @param shareRoot Merkle root of the share's chunks.
+    /// @param sharesRoot The file's shares commitment when the challenge was opened.
+    struct Challenge {
+        address challenger;
+        uint96 bond;
+        address node;
+        uint64 seedBlock;
+        uint32 chunkCount;
+        uint64 deadline;
+        uint8 index;
+        ChallengeStatus status;
+        bytes32 fileId;
+        bytes32 shareRoot;
+        bytes32 sharesRoot;
+    }
+
+    /// @notice A challenge was opened against `node` for share `index` of `fileId`.
+    event ChallengeOpened(
+        uint256 indexed challengeId,
+        bytes32 indexed fileId,
+        address indexed node,
+        uint8 index,
+        address challenger,
+        uint256 bond,
+        uint64 seedBlock,
+        uint64 deadline
+    );
+    /// @notice The seed block of an unanswered challenge fell out of the 256-block window and was moved.
+    event ChallengeReseeded(uint256 indexed challengeId, uint64 seedBlock);
+    /// @notice `node` proved it holds chunk `chunkIndex`; the bond was credited to it.
+    event ChallengePassed(uint256 indexed challengeId, address indexed node, uint32 chunkIndex);
+    /// @notice `node` failed (`reason` is AUDIT_TIMEOUT or AUDIT_BAD_PROOF): `slashed` wei went to the
+    /// repair pool, `reward` wei of it to the challenger, and the bond was refunded.
+    event ChallengeFailed(uint256 indexed challengeId, address indexed node, bytes32 reason, uint256 slashed, uint256 reward);
+    /// @notice The challenge was void (`reason`: COMMITMENT_CHANGED or SEED_NOT_MINED); bond refunded, nobody judged.
+    event ChallengeVoided(uint256 indexed challengeId, bytes32 reason);
+    /// @notice `node` lost share `index` of `fileId` (it failed an audit of it); repair should rebuild it.
+    event ShareLost(bytes32 indexed fileId, uint8 index, address indexed node);
+
+    /// @notice The bond sent is below `challengeBond`.
+    error BondTooLow(uint256 sent, uint256 required);
+    /// @notice `node` is not Active in the NodeRegistry, so it cannot be challenged.
+    error NodeNotActive(address node);
+    /// @notice A share of zero chunks cannot be challenged.
+    error EmptyShare();
+    /// @notice The proof does not show (index, node, chunkCount, shareRoot) inside the file's `sharesRoot`.
+    error ShareNotCommitted(bytes32 fileId, uint8 index, address node);
+    /// @notice Share `index` of `fileId` already has the open challenge `challengeId`.
+    error ChallengeAlreadyOpen(bytes32 fileId, uint8 index, uint256 challengeId);
+    /// @notice `node` already lost share `index` of `fileId`; it is not challenged twice for one loss.
+    error ShareAlreadyLost(bytes32 fileId, uint8 index, address node);
+    /// @notice No challenge has id `challengeId`.
+    error UnknownChallenge(uint256 challengeId);
+    /// @notice The challenge is no longer open (`status` says how it ended).
+    error ChallengeClosed(uint256 challengeId, ChallengeStatus status);
+    /// @notice Only the challenged `node` may answer, not `caller`.
+    error NotChallengedNode(uint256 challengeId, address caller, address node);
+    /// @notice The answer came after `deadline`; the challenge can only time out now.
+    error DeadlinePassed(uint256 challengeId, uint64 deadline);
+    /// @notice The deadline `deadline` has not passed yet.
+    error DeadlineNotReached(uint256 challengeId, uint64 deadline);
+    /// @notice Block `seedBlock` has not been mined yet: wait for it before reading the chunk index.
+    error SeedNotYetAvailable(uint256 challengeId, uint64 seedBlock);
+    /// @notice Block `seedBlock` is older than 256 blocks and its hash is gone: call `reseed` first.
+    error SeedExpired(uint256 challengeId, uint64 seedBlock);
+    /// @notice Block `seedBlock`'s hash is still readable (or not yet mined): no reseed needed.
+    error SeedStillFresh(uint256 challengeId, uint64 seedBlock);
+    /// @notice A parameter given at deployment is unusable; `what` names it.
+    error BadParameter(bytes32 what);
+
+    /// @notice Open a challenge against `node` for share `index` of `fileId`, bonding `msg.value`.
+    /// @param fileId The file (live in the FileRegistry).
+    /// @param index The share's index.
+    /// @param node The node that must hold it (Active in the NodeRegistry).
+    /// @param chunkCount Number of chunks of the share.
+    /// @param shareRoot Merkle root of the share's chunks.
+    /// @param sharesProof Proof of the share leaf in the file's `sharesRoot`.
+    /// @return challengeId The new challenge.
+    function challenge(
+        bytes32 fileId,
+        uint8 index,
+        address node,
+        uint32 chunkCount,
+        bytes32 shareRoot,
+        bytes32[] calldata sharesProof
+    ) external payable returns (uint256 challengeId);
+
+    /// @notice Answer challenge `challengeId` with the chosen chunk and its proof (the challenged node only,
+    /// from block `seedBlock + 1` until the deadline). A wrong answer does not revert: it is judged a failure.
+    /// @return passed True if the answer was right.
+    function respond(uint256 challengeId, bytes calldata chunk, bytes32[] calldata proof) external returns (bool passed);
+
+    /// @notice Judge an unanswered challenge after its deadline (anyone): slash, or void if the file's
+    /// commitment changed meanwhile or the seed block was never mined.
+    function claimTimeout(uint256 challengeId) external;
+
+    /// @notice Move the seed of an unanswered challenge whose seed block hash has expired (anyone,
+    /// before the deadline). The deadline does not move.
+    function reseed(uint256 challengeId) external;
+
+    /// @notice The record of challenge `challengeId`.
+    function challengeOf(uint256 challengeId) external view returns (Challenge memory);
+
+    /// @notice The chunk index challenge `challengeId` asks for (reverts until the seed block is mined,
+    /// and once its hash has expired).
+    function chunkIndexOf(uint256 challengeId) external view returns (uint32);
+
+    /// @notice The open challenge on share `index` of `fileId`, or 0.
+    function openChallengeOf(bytes32 fileId, uint8 index) external view returns (uint256);
+
+    /// @notice True if `node` failed an audit of share `index` of `fileId`.
+    function isShareLost(bytes32 fileId, uint8 index, address node) external view returns (bool);
+}
