@@ -171,8 +171,7 @@ def join(registry: NodeRegistryClient, node: LocalAccount, stake: int = MIN_STAK
 
 def mine(chain: Chain, blocks: int = 1) -> None:
     """Mine ``blocks`` empty blocks."""
-    for _ in range(blocks):
-        chain.w3.provider.make_request("evm_mine", [])
+    chain.w3.provider.make_request("anvil_mine", [hex(blocks)])
 
 
 def advance(chain: Chain, seconds: int) -> None:
