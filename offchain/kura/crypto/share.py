@@ -1,0 +1,280 @@
+"""The share format: a versioned header, the body, and a trailer digest.
+
+Each share is a self-describing stream (format version 1, big-endian)::
+
+    header (112 bytes)
+        magic            4   b"KURA"
+        version          1   1
+        scheme           1   1 = shamir, 2 = rs, 3 = msr
+        k, n, index      3   threshold, share count, this share's index (0-based; Shamir x = index + 1)
+        file id         32   random per file version (the share salt)
+        plaintext size   8
+        sealed size      8   bytes the erasure code carries (the AEAD stream; = plaintext size for shamir)
+        body size        8
+        segment size     4   AEAD plaintext bytes per segment (0 for shamir)
+        chunk size       4   Merkle chunk size, 1024
+        nonce prefix     7   AEAD nonce prefix (zeros for shamir)
+        key share       32   this share of the Shamir-shared AES key (zeros for shamir)
+    body (body size bytes)
+    trailer (32 bytes): SHA-256(header ‖ body)
+
+The trailer digest comes last so a share can be written in one pass while the
+body is produced. It catches accidental damage; against an attacker, the manifest
+keeps each whole share's SHA-256 (also its IPFS CID) and the chain keeps its
+Merkle root, both over the whole share as stored (header, body and trailer), so
+an audit proves possession of the key share too. :class:`ShareWriter` computes
+both while the share is written.
+
+Because the file id is random per file version and sits in every header (and the
+AES key and Shamir coefficients are fresh too), equal files never give equal
+shares, so share CIDs do not reveal that two users store the same file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from kura.crypto.aead import KEY_SIZE, NONCE_PREFIX_SIZE
+from kura.crypto.merkle import CHUNK_SIZE, MerkleBuilder
+from kura.crypto.params import CodeParams, Scheme
+from kura.errors import CodecError, ShareIntegrityError
+
+MAGIC = b"KURA"
+FORMAT_VERSION = 1
+FILE_ID_SIZE = 32
+TRAILER_SIZE = 32
+_LAYOUT = struct.Struct(">4sBBBBB32sQQQII7s32s")
+HEADER_SIZE = _LAYOUT.size
+_READ_BLOCK = 1 << 20
+
+_SCHEME_CODES = {Scheme.SHAMIR: 1, Scheme.RS: 2, Scheme.MSR: 3}
+_SCHEMES = {code: scheme for scheme, code in _SCHEME_CODES.items()}
+
+Buffer = bytes | bytearray | memoryview
+
+
+@dataclass(frozen=True)
+class ShareHeader:
+    """The header of one share.
+
+    Attributes:
+        params: Scheme, k and n of the file.
+        index: This share's index, ``0 <= index < n``.
+        file_id: 32 random bytes naming the file version.
+        plaintext_size: Bytes of the original file.
+        sealed_size: Bytes the erasure code carries (AEAD stream, or the plaintext for Shamir).
+        body_size: Bytes of this share's body.
+        segment_size: AEAD plaintext bytes per segment (0 for Shamir).
+        nonce_prefix: AEAD nonce prefix (zeros for Shamir).
+        key_share: This share's Shamir share of the AES key (zeros for Shamir).
+        chunk_size: Merkle chunk size.
+    """
+
+    params: CodeParams
+    index: int
+    file_id: bytes
+    plaintext_size: int
+    sealed_size: int
+    body_size: int
+    segment_size: int
+    nonce_prefix: bytes
+    key_share: bytes
+    chunk_size: int = CHUNK_SIZE
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.index < self.params.n:
+            raise CodecError(f"share index {self.index} is outside 0..{self.params.n - 1}")
+        sizes = {"file id": (self.file_id, FILE_ID_SIZE), "nonce prefix": (self.nonce_prefix, NONCE_PREFIX_SIZE),
+                 "key share": (self.key_share, KEY_SIZE)}
+        for name, (value, size) in sizes.items():
+            if len(value) != size:
+                raise CodecError(f"the {name} has {size} bytes, got {len(value)}")
+        if min(self.plaintext_size, self.sealed_size, self.body_size, self.segment_size) < 0:
+            raise CodecError("share sizes cannot be negative")
+        if self.chunk_size != CHUNK_SIZE:
+            raise CodecError(f"format {FORMAT_VERSION} uses Merkle chunks of {CHUNK_SIZE} bytes, got {self.chunk_size}")
+
+    @property
+    def share_size(self) -> int:
+        """Bytes of the whole share: header, body and trailer."""
+        return HEADER_SIZE + self.body_size + TRAILER_SIZE
+
+    def to_bytes(self) -> bytes:
+        """The header's 112-byte encoding."""
+        return _LAYOUT.pack(
+            MAGIC, FORMAT_VERSION, _SCHEME_CODES[self.params.scheme], self.params.k, self.params.n, self.index,
+            self.file_id, self.plaintext_size, self.sealed_size, self.body_size, self.segment_size, self.chunk_size,
+            self.nonce_prefix, self.key_share,
+        )
+
+    @classmethod
+    def from_bytes(cls, data: Buffer) -> ShareHeader:
+        """Parse a header from the first bytes of a share.
+
+        Raises:
+            ShareIntegrityError: if the data is too short, is not a kura share, has
+                another format version, or holds impossible values.
+        """
+        if len(data) < HEADER_SIZE:
+            raise ShareIntegrityError(
+                f"truncated header: {len(data)} bytes, a share header has {HEADER_SIZE}"
+            )
+        (magic, version, scheme, k, n, index, file_id, plaintext_size, sealed_size, body_size, segment_size,
+         chunk_size, nonce_prefix, key_share) = _LAYOUT.unpack_from(data)
+        if magic != MAGIC:
+            raise ShareIntegrityError(f"wrong magic {bytes(magic)!r}: this is not a kura share")
+        if version != FORMAT_VERSION:
+            raise ShareIntegrityError(
+                f"share format version {version}, this kura reads version {FORMAT_VERSION}: upgrade kura"
+            )
+        if scheme not in _SCHEMES:
+            raise ShareIntegrityError(f"unknown scheme code {scheme} in the share header")
+        try:
+            return cls(
+                CodeParams(_SCHEMES[scheme], k, n), index, file_id, plaintext_size, sealed_size, body_size,
+                segment_size, nonce_prefix, key_share, chunk_size,
+            )
+        except CodecError as exc:
+            raise ShareIntegrityError(f"impossible share header: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class ShareInfo:
+    """What the manifest records about one written share.
+
+    Attributes:
+        index: Share index.
+        size: Bytes of the whole share (header, body, trailer).
+        sha256: SHA-256 of the whole share (its raw-block CID's digest).
+        merkle_root: Merkle root over the whole share's chunks (audited on chain).
+        chunk_count: Leaves of that tree.
+    """
+
+    index: int
+    size: int
+    sha256: bytes
+    merkle_root: bytes
+    chunk_count: int
+
+
+class ShareWriter:
+    """Writes one share to ``sink``: the header at once, then the body as it comes, then the trailer.
+
+    Args:
+        sink: Where the share goes.
+        header: The share's header (its ``body_size`` is what :meth:`write_body` must deliver).
+    """
+
+    def __init__(self, sink: BinaryIO, header: ShareHeader) -> None:
+        self._sink = sink
+        self._header = header
+        self._sha = hashlib.sha256()
+        self._merkle = MerkleBuilder(header.chunk_size)
+        self._body_written = 0
+        self._put(header.to_bytes())
+
+    def _put(self, data: Buffer) -> None:
+        self._sink.write(data)
+        self._sha.update(data)
+        self._merkle.update(data)
+
+    def write_body(self, data: Buffer) -> None:
+        """Append body bytes.
+
+        Raises:
+            CodecError: if more body bytes arrive than the header announces.
+        """
+        self._body_written += len(data)
+        if self._body_written > self._header.body_size:
+            raise CodecError(f"share {self._header.index} got more body bytes than its {self._header.body_size}")
+        self._put(data)
+
+    def finish(self) -> ShareInfo:
+        """Write the trailer and return the share's facts.
+
+        Raises:
+            CodecError: if fewer body bytes were written than the header announces.
+        """
+        if self._body_written != self._header.body_size:
+            raise CodecError(
+                f"share {self._header.index} got {self._body_written} body bytes, its header says {self._header.body_size}"
+            )
+        self._put(self._sha.copy().digest())
+        return ShareInfo(
+            self._header.index, self._header.share_size, self._sha.digest(), self._merkle.root(),
+            self._merkle.leaf_count,
+        )
+
+
+def read_header(stream: BinaryIO) -> ShareHeader:
+    """Read and parse a share's header from the current position of ``stream``.
+
+    Raises:
+        ShareIntegrityError: as :meth:`ShareHeader.from_bytes`.
+    """
+    return ShareHeader.from_bytes(stream.read(HEADER_SIZE))
+
+
+def check_belongs(header: ShareHeader, file_id: bytes, index: int) -> None:
+    """Check that ``header`` is share ``index`` of file ``file_id``.
+
+    Raises:
+        ShareIntegrityError: naming the mismatch (a share of another file, or swapped with another index).
+    """
+    if header.file_id != file_id:
+        raise ShareIntegrityError(
+            f"the share belongs to file {header.file_id.hex()}, not {file_id.hex()}: it was swapped or misplaced"
+        )
+    if header.index != index:
+        raise ShareIntegrityError(f"the share has index {header.index}, expected {index}: it was swapped")
+
+
+def verify_stream(
+    stream: BinaryIO, file_id: bytes, index: int, sha256: bytes | None = None
+) -> ShareHeader:
+    """Read a whole share from ``stream`` and check every part of it.
+
+    Checks, in order: the header parses (magic, version, values), it names
+    ``file_id`` and ``index``, the body is complete, the trailer matches
+    SHA-256(header ‖ body), nothing follows, and (if given) the whole share's
+    SHA-256 is ``sha256``. Reads in 1 MiB blocks, so memory stays small.
+
+    Args:
+        stream: The share, positioned at its start.
+        file_id: The file it must belong to.
+        index: The index it must have.
+        sha256: The whole share's digest from the manifest, if known.
+
+    Returns:
+        The verified header.
+
+    Raises:
+        ShareIntegrityError: saying which check failed.
+    """
+    header_bytes = stream.read(HEADER_SIZE)
+    header = ShareHeader.from_bytes(header_bytes)
+    check_belongs(header, file_id, index)
+    digest = hashlib.sha256(header_bytes)
+    remaining = header.body_size
+    while remaining:
+        block = stream.read(min(remaining, _READ_BLOCK))
+        if not block:
+            raise ShareIntegrityError(
+                f"truncated body: {header.body_size - remaining} of {header.body_size} bytes present"
+            )
+        digest.update(block)
+        remaining -= len(block)
+    trailer = stream.read(TRAILER_SIZE)
+    if len(trailer) != TRAILER_SIZE:
+        raise ShareIntegrityError(f"truncated share: the {TRAILER_SIZE}-byte trailer digest is missing")
+    if trailer != digest.digest():
+        raise ShareIntegrityError("hash mismatch: the header or body does not match the share's trailer digest")
+    if stream.read(1):
+        raise ShareIntegrityError(f"the share is longer than the {header.share_size} bytes its header announces")
+    digest.update(trailer)
+    if sha256 is not None and digest.digest() != sha256:
+        raise ShareIntegrityError("hash mismatch: the share's SHA-256 differs from the manifest's")
+    return header

@@ -1,0 +1,139 @@
+"""The share format: header round trip, writer facts, and every rejection of a bad share."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import struct
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kura.crypto import merkle, share
+from kura.crypto.params import CodeParams, Scheme
+from kura.errors import CodecError, ShareIntegrityError
+
+FILE_ID = bytes(range(32))
+OTHER_ID = bytes(32)
+
+
+def header(index: int = 1, body_size: int = 3000, **changes: object) -> share.ShareHeader:
+    fields: dict[str, object] = dict(
+        params=CodeParams(Scheme.MSR, 3, 5), index=index, file_id=FILE_ID, plaintext_size=8000,
+        sealed_size=8016, body_size=body_size, segment_size=1 << 20, nonce_prefix=b"\x01" * 7,
+        key_share=b"\x02" * 32,
+    )
+    fields.update(changes)
+    return share.ShareHeader(**fields)  # type: ignore[arg-type]
+
+
+def written(head: share.ShareHeader, body: bytes) -> tuple[bytes, share.ShareInfo]:
+    sink = io.BytesIO()
+    writer = share.ShareWriter(sink, head)
+    writer.write_body(body[:1000])
+    writer.write_body(body[1000:])
+    info = writer.finish()
+    return sink.getvalue(), info
+
+
+BODY = bytes(i % 241 for i in range(3000))
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    scheme=st.sampled_from(list(Scheme)), k=st.integers(2, 120), extra=st.integers(0, 120),
+    pick=st.integers(0, 254), sizes=st.tuples(*[st.integers(0, 2**63) for _ in range(3)]),
+)
+def test_header_round_trip(scheme: Scheme, k: int, extra: int, pick: int, sizes: tuple[int, int, int]) -> None:
+    params = CodeParams(scheme, k, min(2 * k - 1 + extra, 255))
+    head = header(index=pick % params.n, params=params, plaintext_size=sizes[0], sealed_size=sizes[1],
+                  body_size=sizes[2])
+    encoded = head.to_bytes()
+    assert len(encoded) == share.HEADER_SIZE == 112
+    assert share.ShareHeader.from_bytes(encoded) == head
+
+
+def test_header_layout_known_answer() -> None:
+    encoded = header().to_bytes()
+    assert encoded[:10] == b"KURA\x01\x03\x03\x05\x01" + FILE_ID[:1]
+    assert encoded[41:49] == struct.pack(">Q", 8000)
+    assert encoded[-32:] == b"\x02" * 32
+
+
+def test_writer_facts_are_those_of_the_whole_share() -> None:
+    data, info = written(header(), BODY)
+    assert len(data) == info.size == share.HEADER_SIZE + len(BODY) + share.TRAILER_SIZE
+    assert data[-32:] == hashlib.sha256(data[:-32]).digest()
+    assert info.sha256 == hashlib.sha256(data).digest()
+    assert info.merkle_root == merkle.merkle_root(data)
+    assert info.chunk_count == merkle.chunk_count(len(data))
+    assert share.verify_stream(io.BytesIO(data), FILE_ID, 1, info.sha256) == header()
+
+
+def test_writer_refuses_a_wrong_body_length() -> None:
+    writer = share.ShareWriter(io.BytesIO(), header(body_size=10))
+    writer.write_body(b"x" * 9)
+    with pytest.raises(CodecError, match="got 9 body bytes"):
+        writer.finish()
+    with pytest.raises(CodecError, match="more body bytes"):
+        writer.write_body(b"xx")
+
+
+GOOD, GOOD_INFO = written(header(), BODY)
+
+
+def reject(data: bytes, match: str, file_id: bytes = FILE_ID, index: int = 1, sha: bytes | None = None) -> None:
+    with pytest.raises(ShareIntegrityError, match=match):
+        share.verify_stream(io.BytesIO(data), file_id, index, sha)
+
+
+def test_wrong_magic() -> None:
+    reject(b"KRUA" + GOOD[4:], "wrong magic")
+
+
+def test_unknown_version() -> None:
+    reject(GOOD[:4] + b"\x02" + GOOD[5:], "format version 2")
+
+
+def test_unknown_scheme_and_impossible_values() -> None:
+    reject(GOOD[:5] + b"\x09" + GOOD[6:], "unknown scheme")
+    reject(GOOD[:8] + b"\x07" + GOOD[9:], "index 7 is outside")
+    reject(GOOD[:6] + b"\x04" + GOOD[7:], "n >= 2k - 1")
+
+
+def test_truncated_header_body_and_trailer() -> None:
+    reject(GOOD[:50], "truncated header")
+    reject(GOOD[:2000], "truncated body")
+    reject(GOOD[:-5], "trailer digest is missing")
+
+
+def test_trailing_garbage() -> None:
+    reject(GOOD + b"\x00", "longer than")
+
+
+def test_hash_mismatch_in_body_and_header() -> None:
+    body_flip = bytearray(GOOD)
+    body_flip[500] ^= 1
+    reject(bytes(body_flip), "hash mismatch: the header or body")
+    header_flip = bytearray(GOOD)
+    header_flip[100] ^= 1  # inside the key share
+    reject(bytes(header_flip), "hash mismatch: the header or body")
+
+
+def test_manifest_digest_mismatch() -> None:
+    reject(GOOD, "differs from the manifest", sha=hashlib.sha256(b"other").digest())
+
+
+def test_share_of_another_file_or_index() -> None:
+    reject(GOOD, "belongs to file", file_id=OTHER_ID)
+    reject(GOOD, "has index 1, expected 2: it was swapped", index=2)
+
+
+def test_header_refuses_impossible_fields() -> None:
+    with pytest.raises(CodecError, match="file id has 32 bytes"):
+        header(file_id=b"short")
+    with pytest.raises(CodecError, match="chunks of 1024"):
+        header(chunk_size=512)
+    with pytest.raises(CodecError, match="outside"):
+        header(index=5)
