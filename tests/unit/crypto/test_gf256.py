@@ -1,0 +1,174 @@
+"""GF(2^8) arithmetic: known answers, field laws against a bitwise oracle, matmul and inverse."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kura.crypto import gf256
+from kura.errors import CodecError
+
+elements = st.integers(min_value=0, max_value=255)
+nonzero = st.integers(min_value=1, max_value=255)
+
+
+def carryless_mul(a: int, b: int) -> int:
+    """Shift-and-add multiplication modulo 0x11D, independent of the log tables."""
+    product = 0
+    while b:
+        if b & 1:
+            product ^= a
+        b >>= 1
+        a <<= 1
+        if a & 0x100:
+            a ^= 0x11D
+    return product
+
+
+def naive_matmul(matrix: np.ndarray, data: np.ndarray) -> np.ndarray:
+    rows, inner = matrix.shape
+    out = np.zeros((rows, data.shape[1]), dtype=np.uint8)
+    for i in range(rows):
+        for col in range(data.shape[1]):
+            acc = 0
+            for j in range(inner):
+                acc ^= carryless_mul(int(matrix[i, j]), int(data[j, col]))
+            out[i, col] = acc
+    return out
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "product"),
+    [(2, 0x80, 0x1D), (0x80, 0x80, 0x13), (3, 7, 9), (0, 0x53, 0), (1, 0xCA, 0xCA), (0xFF, 0xFF, 0xE2)],
+)
+def test_known_products(a: int, b: int, product: int) -> None:
+    assert gf256.mul(a, b) == product
+    assert carryless_mul(a, b) == product
+
+
+def test_generator_has_order_255() -> None:
+    powers = {gf256.power(2, i) for i in range(255)}
+    assert len(powers) == 255 and 0 not in powers
+    assert gf256.power(2, 255) == 1
+
+
+@given(elements, elements)
+def test_mul_matches_bitwise_oracle(a: int, b: int) -> None:
+    assert gf256.mul(a, b) == carryless_mul(a, b) == gf256.mul(b, a)
+
+
+def test_mul_table_matches_oracle_everywhere() -> None:
+    expected = np.array([[carryless_mul(a, b) for b in range(256)] for a in range(256)], dtype=np.uint8)
+    assert np.array_equal(gf256.MUL_TABLE, expected)
+
+
+@given(elements, elements, elements)
+def test_distributive_and_associative(a: int, b: int, c: int) -> None:
+    assert gf256.mul(a, b ^ c) == gf256.mul(a, b) ^ gf256.mul(a, c)
+    assert gf256.mul(gf256.mul(a, b), c) == gf256.mul(a, gf256.mul(b, c))
+
+
+@given(nonzero)
+def test_inverse_element(a: int) -> None:
+    assert gf256.mul(a, gf256.inv(a)) == 1
+
+
+@given(elements, st.integers(min_value=0, max_value=600))
+def test_power_is_repeated_mul(a: int, exponent: int) -> None:
+    expected = 1
+    for _ in range(exponent):
+        expected = carryless_mul(expected, a)
+    assert gf256.power(a, exponent) == expected
+
+
+def test_scalar_errors() -> None:
+    with pytest.raises(CodecError, match="no inverse"):
+        gf256.inv(0)
+    with pytest.raises(CodecError, match="not a GF"):
+        gf256.mul(256, 1)
+    with pytest.raises(CodecError, match="negative"):
+        gf256.power(3, -1)
+
+
+def small_matmul_cases() -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
+    @st.composite
+    def build(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
+        rows = draw(st.integers(min_value=1, max_value=5))
+        inner = draw(st.integers(min_value=1, max_value=5))
+        length = draw(st.integers(min_value=0, max_value=9))
+        matrix = np.array(draw(st.lists(elements, min_size=rows * inner, max_size=rows * inner)), np.uint8)
+        data = np.array(draw(st.lists(elements, min_size=inner * length, max_size=inner * length)), np.uint8)
+        return matrix.reshape(rows, inner), data.reshape(inner, length)
+
+    return build()
+
+
+@given(small_matmul_cases())
+def test_reference_matmul_matches_naive(case: tuple[np.ndarray, np.ndarray]) -> None:
+    matrix, data = case
+    assert np.array_equal(gf256.reference_matmul(matrix, data), naive_matmul(matrix, data))
+
+
+@settings(max_examples=200)
+@given(
+    st.integers(min_value=1, max_value=20),
+    st.integers(min_value=1, max_value=20),
+    st.sampled_from([0, 1, 7, 31, 32, 33, 63, 64, 65, 255, 1000, 4097]),
+    st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_matmul_matches_reference(rows: int, inner: int, length: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    matrix = rng.integers(0, 256, size=(rows, inner), dtype=np.uint8)
+    data = rng.integers(0, 256, size=(inner, length), dtype=np.uint8)
+    expected = gf256.reference_matmul(matrix, data)
+    assert np.array_equal(gf256.matmul(matrix, data), expected)
+    out = np.full((rows, length), 0xAA, dtype=np.uint8)
+    gf256.matmul_into(matrix, data, out)
+    assert np.array_equal(out, expected)
+
+
+def test_matmul_rejects_bad_operands() -> None:
+    with pytest.raises(CodecError, match="line up"):
+        gf256.matmul(np.zeros((2, 3), np.uint8), np.zeros((2, 5), np.uint8))
+    with pytest.raises(CodecError, match="uint8"):
+        gf256.matmul(np.zeros((2, 2), np.int64), np.zeros((2, 5), np.uint8))
+    with pytest.raises(CodecError, match="shape"):
+        gf256.matmul_into(np.zeros((2, 2), np.uint8), np.zeros((2, 5), np.uint8), np.zeros((2, 4), np.uint8))
+
+
+@settings(max_examples=100)
+@given(st.integers(min_value=1, max_value=12), st.integers(min_value=0, max_value=2**32 - 1))
+def test_inverse_of_vandermonde(size: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    points = rng.permutation(256)[:size].tolist()
+    matrix = gf256.vandermonde(points, size)
+    product = gf256.reference_matmul(matrix, gf256.inverse(matrix))
+    assert np.array_equal(product, np.eye(size, dtype=np.uint8))
+
+
+@given(st.integers(min_value=1, max_value=8), st.integers(min_value=0, max_value=2**32 - 1))
+def test_inverse_random_or_singular(size: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    matrix = rng.integers(0, 256, size=(size, size), dtype=np.uint8)
+    try:
+        inverse = gf256.inverse(matrix)
+    except CodecError as error:
+        assert "singular" in str(error)
+        return
+    assert np.array_equal(naive_matmul(inverse, matrix), np.eye(size, dtype=np.uint8))
+
+
+def test_inverse_rejects_singular_and_non_square() -> None:
+    singular = np.array([[1, 2], [2, 4]], dtype=np.uint8)  # second row = 2 · first row
+    with pytest.raises(CodecError, match="singular"):
+        gf256.inverse(singular)
+    with pytest.raises(CodecError, match="square"):
+        gf256.inverse(np.zeros((2, 3), np.uint8))
+
+
+def test_vandermonde_rows() -> None:
+    matrix = gf256.vandermonde([0, 1, 2, 3], 4)
+    assert matrix.tolist() == [[1, 0, 0, 0], [1, 1, 1, 1], [1, 2, 4, 8], [1, 3, 5, 15]]
+    assert gf256.vandermonde([5], 0).shape == (1, 0)
