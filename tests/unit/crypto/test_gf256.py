@@ -129,6 +129,24 @@ def test_matmul_matches_reference(rows: int, inner: int, length: int, seed: int)
     assert np.array_equal(out, expected)
 
 
+def test_fast_kernel_is_in_use() -> None:
+    """pyeclib (which bundles ISA-L) is a dependency: the slow reference must not be what runs."""
+    assert gf256.KERNEL == "isa-l"
+
+
+def test_matmul_on_strided_views() -> None:
+    rng = np.random.default_rng(7)
+    matrix = rng.integers(0, 256, size=(4, 3), dtype=np.uint8)
+    base = rng.integers(0, 256, size=(3, 2000), dtype=np.uint8)
+    for data in (base[:, 100:1100], base[:, ::3], base[::-1, 5:]):
+        expected = naive_matmul(matrix, data[:, :40])
+        assert np.array_equal(gf256.matmul(matrix, data)[:, :40], expected)
+    wide_out = np.zeros((4, 3000), dtype=np.uint8)
+    gf256.matmul_into(matrix, base[:, :1000], wide_out[:, 1000:2000])
+    assert np.array_equal(wide_out[:, 1000:2000], gf256.reference_matmul(matrix, base[:, :1000]))
+    assert not wide_out[:, :1000].any() and not wide_out[:, 2000:].any()
+
+
 def test_matmul_rejects_bad_operands() -> None:
     with pytest.raises(CodecError, match="line up"):
         gf256.matmul(np.zeros((2, 3), np.uint8), np.zeros((2, 5), np.uint8))
@@ -136,6 +154,9 @@ def test_matmul_rejects_bad_operands() -> None:
         gf256.matmul(np.zeros((2, 2), np.int64), np.zeros((2, 5), np.uint8))
     with pytest.raises(CodecError, match="shape"):
         gf256.matmul_into(np.zeros((2, 2), np.uint8), np.zeros((2, 5), np.uint8), np.zeros((2, 4), np.uint8))
+    buffer = np.zeros((2, 5), np.uint8)
+    with pytest.raises(CodecError, match="own input"):
+        gf256.matmul_into(np.eye(2, dtype=np.uint8), buffer, buffer)
 
 
 @settings(max_examples=100)
