@@ -24,6 +24,7 @@ import {PullPayments} from "./utils/PullPayments.sol";
 ///     `seedBlock = block.number + seedDelay`: unknown to everyone when the challenge is opened.
 ///  3. The node answers with `respond` from block `seedBlock + 1` up to `deadline` (opening timestamp
 ///     + `responseWindow`). A right answer credits the bond to the node and raises its reputation.
+///     A chunk is at most 1024 bytes and empty only when it is the share's only chunk (empty data).
 ///     A wrong one (bad proof, wrong length, chunk of another share or index) is a failure at once —
 ///     it never reverts, so a node cannot stall by answering garbage.
 ///  4. After the deadline anyone may `claimTimeout`: the node failed. A failure slashes `slashBps` of
@@ -147,7 +148,7 @@ contract StorageAudits is IStorageAudits, PullPayments {
         if (msg.sender != c.node) revert NotChallengedNode(challengeId, msg.sender, c.node);
         if (block.timestamp > c.deadline) revert DeadlinePassed(challengeId, c.deadline);
         uint32 chunkIndex = _chunkIndex(challengeId, c);
-        passed = chunk.length != 0 && chunk.length <= ShareMerkle.CHUNK_SIZE
+        passed = (chunk.length != 0 || c.chunkCount == 1) && chunk.length <= ShareMerkle.CHUNK_SIZE
             && proof.length == ShareMerkle.depth(c.chunkCount)
             && ShareMerkle.verify(c.shareRoot, ShareMerkle.leafHash(chunk), chunkIndex, proof);
         if (passed) {

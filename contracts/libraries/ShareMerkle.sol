@@ -5,7 +5,8 @@ pragma solidity ^0.8.24;
 /// @notice kura's one Merkle rule, shared with `kura.crypto.merkle` (off chain) bit for bit. It
 /// commits both to a share's chunks and, in `FileRegistry.sharesRoot`, to a file's shares.
 /// @dev The rule:
-///  - data is cut into chunks of `CHUNK_SIZE` = 1024 bytes; the last one may be shorter (never empty);
+///  - data is cut into chunks of `CHUNK_SIZE` = 1024 bytes; the last one may be shorter (never empty,
+///    except that empty data is one empty chunk);
 ///    a commitment over records (e.g. the 57-byte share leaves) uses each record as one chunk;
 ///  - leaf   = sha256(0x00 ‖ chunk);
 ///  - leaves are padded with bytes32(0) up to the next power of two (one leaf needs no padding);

@@ -101,7 +101,7 @@ def test_share_merkle_known_answer(chain: Chain, harness: Contract) -> None:
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.binary(min_size=1, max_size=9 * CHUNK_SIZE + 3), pick=st.integers(min_value=0))
+@given(data=st.binary(min_size=0, max_size=9 * CHUNK_SIZE + 3), pick=st.integers(min_value=0))
 def test_share_merkle_matches_python_for_any_data(chain: Chain, harness: Contract, data: bytes, pick: int) -> None:
     tree = ShareTree.of_data(data)
     index = pick % len(tree.chunks)
@@ -168,6 +168,15 @@ def test_a_one_chunk_share_is_answered_with_an_empty_proof(
 ) -> None:
     challenge_id = layer.open(stored, 1, challenger=chain.account(CHALLENGER))
     assert layer.audits.passed(answer(layer, stored.shares[1], challenge_id, nodes[1]))
+
+
+def test_an_empty_share_is_answered_with_its_one_empty_chunk(
+    chain: Chain, layer: TrustLayer, nodes: list[LocalAccount]
+) -> None:
+    empty = Share(0, nodes[0].address, ShareTree.of_data(b""))
+    stored = layer.store([empty], owner=chain.account(4))
+    challenge_id = layer.open(stored, 0, challenger=chain.account(CHALLENGER))
+    assert layer.audits.passed(answer(layer, empty, challenge_id, nodes[0]))
 
 
 def test_replays_and_strangers_are_refused(

@@ -56,7 +56,7 @@ class ShareTree:
     @classmethod
     def of_data(cls, data: bytes, chunk_size: int = CHUNK_SIZE) -> ShareTree:
         """The tree over ``data`` cut into ``chunk_size``-byte chunks."""
-        return cls([data[i:i + chunk_size] for i in range(0, len(data), chunk_size)])
+        return cls([data[i:i + chunk_size] for i in range(0, max(len(data), 1), chunk_size)])
 
     @property
     def root(self) -> bytes:
