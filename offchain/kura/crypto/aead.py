@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -41,6 +41,16 @@ DEFAULT_SEGMENT_SIZE = 1 << 20
 """Plaintext bytes per segment (1 MiB)."""
 MAX_SEGMENTS = 1 << 32
 """The counter has 4 bytes."""
+
+
+Buffer = bytes | bytearray | memoryview
+
+
+class Writable(Protocol):
+    """Anything with a binary ``write`` (a file, a buffer, another writer)."""
+
+    def write(self, data: Buffer, /) -> object:
+        """Take ``data``."""
 
 
 def new_key() -> bytes:
@@ -148,7 +158,7 @@ class StreamSealer(_Segments):
         super().__init__(key, nonce_prefix, associated_data, segment_size)
         self._out = memoryview(bytearray(segment_size + TAG_SIZE))
 
-    def seal(self, plaintext: bytes | bytearray | memoryview, *, last: bool) -> memoryview:
+    def seal(self, plaintext: Buffer, *, last: bool) -> memoryview:
         """Seal the next segment.
 
         Args:
@@ -186,7 +196,7 @@ class StreamOpener(_Segments):
         super().__init__(key, nonce_prefix, associated_data, segment_size)
         self._out = memoryview(bytearray(segment_size))
 
-    def open(self, sealed: bytes | bytearray | memoryview, *, last: bool) -> memoryview:
+    def open(self, sealed: Buffer, *, last: bool) -> memoryview:
         """Authenticate and decrypt the next segment.
 
         Args:
@@ -257,7 +267,7 @@ class DecryptingWriter:
         DecryptionError: if ``sealed_size`` is impossible for the segment size.
     """
 
-    def __init__(self, dst: BinaryIO, opener: StreamOpener, sealed_size: int) -> None:
+    def __init__(self, dst: Writable, opener: StreamOpener, sealed_size: int) -> None:
         plaintext_size(sealed_size, opener.segment_size)
         self._dst = dst
         self._opener = opener
@@ -265,7 +275,7 @@ class DecryptingWriter:
         self._pending = bytearray()
         self._sealed_segment = opener.segment_size + TAG_SIZE
 
-    def write(self, data: bytes | bytearray | memoryview) -> None:
+    def write(self, data: Buffer) -> None:
         """Take the next ciphertext bytes.
 
         Raises:
@@ -286,7 +296,7 @@ class DecryptingWriter:
                     self._pending.clear()
             view = view[want:]
 
-    def _emit(self, sealed: bytes | bytearray | memoryview) -> None:
+    def _emit(self, sealed: Buffer) -> None:
         self._remaining -= len(sealed)
         self._dst.write(self._opener.open(sealed, last=self._remaining == 0))
 
