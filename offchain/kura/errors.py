@@ -23,6 +23,7 @@ callers can catch them by domain or by type::
     │   └── DecryptionError               wrong key or tampered ciphertext
     ├── StorageError                      placing or fetching a file failed
     ├── SandboxError                      a task could not be loaded into the sandbox
+    ├── ConsensusError (ValueError)       credibility or consensus inputs out of range
     └── SimulationError (ValueError)      simulator parameters are impossible
 """
 
@@ -117,6 +118,10 @@ class StorageError(KuraError):
 
 class SandboxError(KuraError):
     """A WebAssembly task could not be loaded or does not export what kura needs."""
+
+
+class ConsensusError(KuraError, ValueError):
+    """Credibility or consensus inputs are out of range (a credibility above 1, too many results)."""
 
 
 class SimulationError(KuraError, ValueError):
