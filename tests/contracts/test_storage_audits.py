@@ -20,6 +20,7 @@ from kura.chain.client import Chain
 from kura.chain.node_registry import NodeStatus
 from kura.chain.pull_payments import reason_bytes
 from kura.chain.storage_audits import ChallengeStatus
+from kura.crypto import merkle
 from kura.errors import ContractRevertError
 from tests.contracts.trust_layer import (
     BOND, CHUNK_SIZE, JAIL_AFTER, MIN_STAKE, REWARD_BPS, SEED_DELAY, SLASH_BPS, WINDOW, Share, ShareTree, StoredFile,
@@ -81,7 +82,7 @@ def answer(layer: TrustLayer, share: Share, challenge_id: int, node: LocalAccoun
     return layer.audits.respond(challenge_id, share.tree.chunks[i], share.tree.proof(i), node=node)
 
 
-# ---------------------------------------------------------------- ShareMerkle against the Python rule
+# ---------------------------------------------------------------- ShareMerkle against kura.crypto.merkle
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +107,10 @@ def test_share_merkle_matches_python_for_any_data(chain: Chain, harness: Contrac
     tree = ShareTree.of_data(data)
     index = pick % len(tree.chunks)
     leaf = chain.call(harness.functions.leafHash(tree.chunks[index]))
-    proof = tree.proof(index)
-    assert len(proof) == chain.call(harness.functions.depth(len(tree.chunks)))
+    proof = merkle.merkle_proof(data, index)
+    assert (merkle.merkle_root(data), proof, merkle.leaf_hash(tree.chunks[index])) == (tree.root, tree.proof(index), leaf)
+    assert len(proof) == chain.call(harness.functions.depth(len(tree.chunks))) == merkle.depth(len(tree.chunks))
+    assert merkle.verify_proof(tree.root, index, tree.chunks[index], proof, len(tree.chunks))
     assert chain.call(harness.functions.rootFrom(leaf, index, proof)) == tree.root
     assert chain.call(harness.functions.verify(tree.root, leaf, index, proof))
     assert not chain.call(harness.functions.verify(tree.root, leaf, index + (1 << len(proof)), proof))

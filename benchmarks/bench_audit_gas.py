@@ -1,0 +1,151 @@
+"""Gas of the trust layer: node lifecycle and proof-of-storage audits, on a private Anvil.
+
+Run:  .venv/bin/python benchmarks/bench_audit_gas.py [--quick]
+
+Deploys FileRegistry, NodeRegistry and StorageAudits with kura's default parameters on a
+fresh Anvil (its own port and folder; nothing else is touched) and measures the gas of
+register / topUp / announceExit / withdrawStake, of a challenge, of a right answer for
+shares of 2^0 .. 2^16 chunks of 1024 bytes (proofs from ``kura.crypto.merkle``), of a
+wrong answer (judged and slashed in the same transaction) and of claimTimeout. A node's
+first answer also opens its payment balance (a zero-to-nonzero store), so it is listed apart.
+Reference, measured in the same run: a plain ETH transfer. The table gives each figure
+as a multiple of it and, for answers, against the 120k-gas target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.types import TxReceipt
+
+from kura.chain.build import build
+from kura.chain.client import AccountSource, Chain
+from kura.chain.deploy import NODE_REGISTRY_ARGS, STORAGE_AUDITS_PARAMS
+from kura.crypto import merkle
+from kura.devnet.anvil import DEV_MNEMONIC, start_anvil
+from kura.devnet.processes import free_port
+
+ANSWER_TARGET = 120_000
+LEAF_BYTES = 57  # abi.encodePacked(uint8 index, address node, uint32 chunkCount, bytes32 shareRoot)
+MIN_STAKE = NODE_REGISTRY_ARGS[0]
+BOND, SEED_DELAY, WINDOW = STORAGE_AUDITS_PARAMS[:3]
+
+
+class Bench:
+    """The three contracts on a private chain, and the operations to measure."""
+
+    def __init__(self, chain: Chain) -> None:
+        self.chain = chain
+        owner = chain.account(0)
+        self.files = chain.contract("FileRegistry", chain.deploy("FileRegistry", sender=owner).address)
+        self.registry = chain.contract("NodeRegistry", chain.deploy("NodeRegistry", *NODE_REGISTRY_ARGS, sender=owner).address)
+        audits = chain.deploy("StorageAudits", self.registry.address, self.files.address, *STORAGE_AUDITS_PARAMS, sender=owner)
+        self.audits = chain.contract("StorageAudits", audits.address)
+        chain.transact(self.registry.functions.setJudge(audits.address, True), sender=owner)
+
+    def transfer(self) -> TxReceipt:
+        tx = {"to": self.chain.account(1).address, "value": 1, "from": self.chain.account(0).address}
+        signed = self.chain.account(0).sign_transaction({
+            **tx, "gas": 21_000, "gasPrice": self.chain.w3.eth.gas_price, "chainId": self.chain.chain_id,
+            "nonce": self.chain.w3.eth.get_transaction_count(tx["from"]),
+        })
+        return self.chain.w3.eth.wait_for_transaction_receipt(self.chain.w3.eth.send_raw_transaction(signed.raw_transaction))
+
+    def store(self, node: LocalAccount, data: bytes) -> tuple[bytes, bytes, int, bytes]:
+        """Register a one-share file held by ``node``; return (file id, share root, chunk count, shares root)."""
+        file_id, share_root, count = secrets.token_bytes(32), merkle.merkle_root(data), merkle.chunk_count(len(data))
+        leaf = bytes([0]) + bytes.fromhex(node.address[2:]) + count.to_bytes(4, "big") + share_root
+        assert len(leaf) == LEAF_BYTES
+        shares_root = merkle.merkle_root(leaf, chunk_size=LEAF_BYTES)
+        self.chain.transact(self.files.functions.register(file_id, secrets.token_bytes(32), shares_root),
+                            sender=self.chain.account(0))
+        return file_id, share_root, count, shares_root
+
+    def challenge(self, node: LocalAccount, data: bytes) -> tuple[int, TxReceipt]:
+        file_id, share_root, count, _ = self.store(node, data)
+        receipt = self.chain.transact(
+            self.audits.functions.challenge(file_id, 0, node.address, count, share_root, []),
+            sender=self.chain.account(1), value=BOND,
+        )
+        (event,) = self.audits.events.ChallengeOpened().process_receipt(receipt)
+        self.mine(SEED_DELAY + 1)  # calls run on the latest block, which must be past the seed block
+        return int(event.args.challengeId), receipt
+
+    def respond(self, node: LocalAccount, challenge_id: int, data: bytes, *, honest: bool) -> TxReceipt:
+        index = int(self.chain.call(self.audits.functions.chunkIndexOf(challenge_id)))
+        chunk = data[index * merkle.CHUNK_SIZE:(index + 1) * merkle.CHUNK_SIZE]
+        proof = merkle.merkle_proof(data, index)
+        if not honest:
+            proof = [secrets.token_bytes(32), *proof[1:]]
+        return self.chain.transact(self.audits.functions.respond(challenge_id, chunk, proof), sender=node)
+
+    def mine(self, blocks: int) -> None:
+        self.chain.w3.provider.make_request("anvil_mine", [hex(blocks)])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shares of 1 and 2^16 chunks only; a few seconds")
+    args = parser.parse_args()
+    exponents = (0, 16) if args.quick else (0, 4, 8, 12, 16)
+
+    build()
+    with tempfile.TemporaryDirectory(prefix="kura-bench-") as folder:
+        port = free_port()
+        anvil = start_anvil(port, Path(folder))
+        try:
+            chain = Chain(Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}")), AccountSource(mnemonic=DEV_MNEMONIC))
+            rows = measure(Bench(chain), exponents)
+        finally:
+            anvil.stop()
+    reference = rows[0][1]
+    print(f"{'operation':<44} {'gas':>9} {'x transfer':>11} {'vs 120k':>8}")
+    for name, gas in rows:
+        target = f"{gas / ANSWER_TARGET:8.2f}" if name.startswith("respond") else f"{'':>8}"
+        print(f"{name:<44} {gas:>9,} {gas / reference:>11.2f} {target}")
+
+
+def measure(bench: Bench, exponents: tuple[int, ...]) -> list[tuple[str, int]]:
+    """Run every operation once and return (name, gas used) rows, the reference first."""
+    chain = bench.chain
+    node, leaver = chain.account(2), chain.account(3)
+    rows = [("ETH transfer (reference)", int(bench.transfer()["gasUsed"]))]
+    gas = lambda receipt: int(receipt["gasUsed"])  # noqa: E731
+    rows.append(("register (peer id + multiaddr)", gas(chain.transact(
+        bench.registry.functions.register("12D3KooWBenchPeerIdBenchPeerIdBenchPeerIdBenchPe",
+                                          "/ip4/127.0.0.1/tcp/4001"), sender=node, value=MIN_STAKE))))
+    rows.append(("topUp", gas(chain.transact(bench.registry.functions.topUp(), sender=node, value=MIN_STAKE))))
+    chain.transact(bench.registry.functions.register("p", "e"), sender=leaver, value=MIN_STAKE)
+    rows.append(("announceExit", gas(chain.transact(bench.registry.functions.announceExit(), sender=leaver))))
+    chain.w3.provider.make_request("evm_increaseTime", [NODE_REGISTRY_ARGS[1]])
+    bench.mine(1)
+    rows.append(("withdrawStake", gas(chain.transact(bench.registry.functions.withdrawStake(), sender=leaver))))
+
+    first = os.urandom(merkle.CHUNK_SIZE)
+    challenge_id, opened = bench.challenge(node, first)
+    rows.append(("challenge (one-share file)", gas(opened)))
+    rows.append(("respond, right, 2^0 chunks, node's 1st credit", gas(bench.respond(node, challenge_id, first, honest=True))))
+    for exponent in exponents:
+        data = os.urandom(merkle.CHUNK_SIZE * 2**exponent)
+        challenge_id, _ = bench.challenge(node, data)
+        rows.append((f"respond, right, 2^{exponent} chunks", gas(bench.respond(node, challenge_id, data, honest=True))))
+
+    data = os.urandom(merkle.CHUNK_SIZE * 2**exponents[-1])
+    challenge_id, _ = bench.challenge(node, data)
+    rows.append((f"respond, wrong (slashed), 2^{exponents[-1]} chunks", gas(bench.respond(node, challenge_id, data, honest=False))))
+    challenge_id, _ = bench.challenge(node, os.urandom(merkle.CHUNK_SIZE))
+    chain.w3.provider.make_request("evm_increaseTime", [WINDOW + 1])
+    bench.mine(1)
+    rows.append(("claimTimeout (slash + jail check + reward)", gas(chain.transact(
+        bench.audits.functions.claimTimeout(challenge_id), sender=chain.account(1)))))
+    return rows
+
+
+if __name__ == "__main__":
+    main()
