@@ -63,41 +63,37 @@ class IsalKernel:
         self._encode.restype = None
         self._encode.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_void_p, _POINTERS, _POINTERS]
 
-    def matmul_into(self, matrix: np.ndarray, data: np.ndarray, out: np.ndarray) -> None:
-        """Write ``matrix · data`` into ``out``.
-
-        The caller has checked shapes and dtypes; rows of ``data`` and ``out`` must
-        each be contiguous (any row stride), and ``out`` must not overlap ``data``.
-
-        Args:
-            matrix: ``uint8`` ``(r, c)``.
-            data: ``uint8`` ``(c, L)``.
-            out: ``uint8`` ``(r, L)``.
-        """
+    def tables(self, matrix: np.ndarray) -> np.ndarray:
+        """Expand a ``uint8`` ``(r, c)`` matrix (both dimensions > 0) into ISA-L's lookup tables."""
         rows, inner = matrix.shape
-        length = data.shape[1]
-        if rows == 0 or length == 0:
-            return
-        if inner == 0:
-            out[...] = 0
-            return
         coefficients = np.ascontiguousarray(matrix)
         tables = np.empty(_TABLE_BYTES_PER_ENTRY * rows * inner, dtype=np.uint8)
         self._init_tables(inner, rows, coefficients.ctypes.data, tables.ctypes.data)
-        # Row addresses as int64 (user-space addresses fit; row strides may be negative).
-        sources = data.ctypes.data + data.strides[0] * np.arange(inner, dtype=np.int64)
-        targets = out.ctypes.data + out.strides[0] * np.arange(rows, dtype=np.int64)
+        return tables
+
+    def run(self, tables: np.ndarray, length: int, sources: np.ndarray, targets: np.ndarray) -> None:
+        """Write ``matrix · source rows`` into the target rows, given by address.
+
+        The caller guarantees that every address is the start of ``length``
+        writable (targets) or readable (sources) bytes that it keeps alive, and that
+        targets overlap neither each other nor the sources.
+
+        Args:
+            tables: From :meth:`tables` for an ``(r, c)`` matrix.
+            length: Bytes per row.
+            sources: ``int64`` addresses of the ``c`` input rows.
+            targets: ``int64`` addresses of the ``r`` output rows.
+        """
+        inner, rows = sources.size, targets.size
         source_block = np.empty(inner, dtype=np.int64)
         target_block = np.empty(rows, dtype=np.int64)
         source_pointers = source_block.ctypes.data_as(_POINTERS)
         target_pointers = target_block.ctypes.data_as(_POINTERS)
-        table_pointer = tables.ctypes.data
         block = max(_MIN_BLOCK_BYTES, (_WORKING_SET_BYTES // (rows + inner)) & ~63)
         for start in range(0, length, block):
             np.add(sources, start, out=source_block)
             np.add(targets, start, out=target_block)
-            width = min(block, length - start)
-            self._encode(width, inner, rows, table_pointer, source_pointers, target_pointers)
+            self._encode(min(block, length - start), inner, rows, tables.ctypes.data, source_pointers, target_pointers)
 
 
 def load() -> IsalKernel | None:

@@ -202,10 +202,8 @@ KERNEL = "isa-l" if _NATIVE is not None else "numpy"
 """Which kernel :func:`matmul` runs on: ``"isa-l"`` or the ``"numpy"`` reference."""
 
 
-def _rows_contiguous(array: np.ndarray) -> np.ndarray:
-    if array.shape[1] > 1 and array.strides[1] != 1:
-        return np.ascontiguousarray(array)
-    return array
+def _row_addresses(array: np.ndarray) -> np.ndarray:
+    return array.ctypes.data + array.strides[0] * np.arange(array.shape[0], dtype=np.int64)
 
 
 def matmul_into(matrix: np.ndarray, data: np.ndarray, out: np.ndarray) -> None:
@@ -218,14 +216,23 @@ def matmul_into(matrix: np.ndarray, data: np.ndarray, out: np.ndarray) -> None:
             row stride); overwritten. It must not overlap ``data``.
 
     Raises:
-        CodecError: if the shapes or dtypes do not fit.
+        CodecError: if the shapes or dtypes do not fit, or ``out`` overlaps ``data``.
     """
     _check_operands(matrix, data)
     _check_out(matrix, data, out)
     if _NATIVE is None:
         reference_matmul_into(matrix, data, out)
-    else:
-        _NATIVE.matmul_into(matrix, _rows_contiguous(data), out)
+        return
+    rows, inner = matrix.shape
+    length = data.shape[1]
+    if rows == 0 or length == 0:
+        return
+    if inner == 0:
+        out[...] = 0
+        return
+    if length > 1 and data.strides[1] != 1:
+        data = np.ascontiguousarray(data)
+    _NATIVE.run(_NATIVE.tables(matrix), length, _row_addresses(data), _row_addresses(out))
 
 
 def matmul(matrix: np.ndarray, data: np.ndarray) -> np.ndarray:
@@ -245,6 +252,119 @@ def matmul(matrix: np.ndarray, data: np.ndarray) -> np.ndarray:
     out = np.empty((matrix.shape[0], data.shape[1]), dtype=np.uint8)
     matmul_into(matrix, data, out)
     return out
+
+
+def striped_row_length(buffer_len: int, rows_per_stripe: int) -> int:
+    """Bytes per row, over all stripes, of a striped buffer (see :func:`matmul_striped_into`).
+
+    Args:
+        buffer_len: Length of the buffer in bytes.
+        rows_per_stripe: Rows each stripe of the buffer holds.
+
+    Returns:
+        ``buffer_len // rows_per_stripe``.
+
+    Raises:
+        CodecError: if ``buffer_len`` is not a whole number of rows.
+    """
+    if rows_per_stripe <= 0 or buffer_len % rows_per_stripe:
+        raise CodecError(
+            f"a striped buffer of {buffer_len} bytes cannot hold whole stripes of {rows_per_stripe} rows: "
+            "it is truncated or belongs to another code"
+        )
+    return buffer_len // rows_per_stripe
+
+
+def _striped_buffers(buffers: Sequence[np.ndarray], rows: int, role: str) -> tuple[int, int]:
+    """Rows per buffer and the common row length of striped buffers."""
+    if not buffers or rows % len(buffers):
+        raise CodecError(f"{len(buffers)} {role} buffers cannot share {rows} matrix rows/columns evenly")
+    per_buffer = rows // len(buffers)
+    lengths = set()
+    for buffer in buffers:
+        if buffer.dtype != np.uint8 or buffer.ndim != 1 or not buffer.flags.c_contiguous:
+            raise CodecError(f"striped {role} buffers must be contiguous 1-D uint8 arrays, got {buffer.dtype} {buffer.shape}")
+        lengths.add(striped_row_length(buffer.size, per_buffer))
+    if len(lengths) != 1:
+        raise CodecError(f"striped {role} buffers differ in length ({sorted(lengths)} bytes per row): pass equal shares")
+    return per_buffer, lengths.pop()
+
+
+def _stripe_row_addresses(buffers: Sequence[np.ndarray], per_buffer: int, width: int) -> np.ndarray:
+    """Addresses of every buffer's rows in a first stripe of rows ``width`` bytes long."""
+    bases = np.array([buffer.ctypes.data for buffer in buffers], dtype=np.int64)
+    within = np.arange(per_buffer, dtype=np.int64) * width
+    return (bases[:, None] + within[None, :]).ravel()
+
+
+def _stripe_views(buffers: Sequence[np.ndarray], per_buffer: int, start: int, width: int) -> list[np.ndarray]:
+    return [buffer[start : start + per_buffer * width].reshape(per_buffer, width) for buffer in buffers]
+
+
+def matmul_striped_into(
+    matrix: np.ndarray, sources: Sequence[np.ndarray], targets: Sequence[np.ndarray], width: int
+) -> None:
+    """Apply ``matrix`` to every stripe of striped buffers: kura's share layout.
+
+    A *striped* buffer is a run of stripes; each stripe holds the same number of
+    rows of ``width`` bytes one after another, except that the last stripe may be
+    narrower (``row_length % width`` bytes per row, where ``row_length`` is the
+    buffer's length divided by its rows per stripe). The ``c`` columns of
+    ``matrix`` are the rows of one stripe of all ``sources`` in order (each source
+    holds ``c / len(sources)`` rows per stripe), and its ``r`` rows are those of
+    all ``targets`` (``r / len(targets)`` each). Stripe by stripe, targets become
+    ``matrix ·`` sources. Because every stripe is coded on its own, concatenating
+    the outputs of buffers split at stripe boundaries gives the output of the
+    whole buffers.
+
+    Args:
+        matrix: ``uint8`` array of shape ``(r, c)``.
+        sources: Contiguous 1-D ``uint8`` arrays, all of the same row length.
+        targets: Contiguous 1-D ``uint8`` arrays with that row length too; overwritten.
+            They must not overlap the sources or each other.
+        width: Bytes per row of a full stripe (``> 0``).
+
+    Raises:
+        CodecError: if the buffers do not hold whole, equal stripes, or a target
+            overlaps a source.
+    """
+    if matrix.dtype != np.uint8 or matrix.ndim != 2 or width <= 0:
+        raise CodecError(f"matmul_striped_into needs a 2-D uint8 matrix and width > 0, got {matrix.dtype} {matrix.shape}, {width}")
+    rows, inner = matrix.shape
+    source_rows, source_length = _striped_buffers(sources, inner, "source")
+    target_rows, target_length = _striped_buffers(targets, rows, "target")
+    if source_length != target_length:
+        raise CodecError(
+            f"sources hold {source_length} bytes per row but targets {target_length}: size the output with share_size()"
+        )
+    if any(np.may_share_memory(source, target) for source in sources for target in targets):
+        raise CodecError("matmul_striped_into cannot write over its own input: pass a separate output buffer")
+    full, tail = divmod(source_length, width)
+    if _NATIVE is None:
+        for stripe, stripe_width in [(s, width) for s in range(full)] + ([(full, tail)] if tail else []):
+            gathered = np.concatenate(_stripe_views(sources, source_rows, stripe * source_rows * width, stripe_width))
+            product = reference_matmul(matrix, gathered)
+            for index, view in enumerate(_stripe_views(targets, target_rows, stripe * target_rows * width, stripe_width)):
+                view[...] = product[index * target_rows : (index + 1) * target_rows]
+        return
+    if source_length == 0:
+        return
+    tables = _NATIVE.tables(matrix)
+    source_stripe = _stripe_row_addresses(sources, source_rows, width)
+    target_stripe = _stripe_row_addresses(targets, target_rows, width)
+    source_now = np.empty_like(source_stripe)
+    target_now = np.empty_like(target_stripe)
+    for stripe in range(full):
+        np.add(source_stripe, stripe * source_rows * width, out=source_now)
+        np.add(target_stripe, stripe * target_rows * width, out=target_now)
+        _NATIVE.run(tables, width, source_now, target_now)
+    if tail:
+        _NATIVE.run(
+            tables,
+            tail,
+            _stripe_row_addresses(sources, source_rows, tail) + full * source_rows * width,
+            _stripe_row_addresses(targets, target_rows, tail) + full * target_rows * width,
+        )
 
 
 def inverse(matrix: np.ndarray) -> np.ndarray:

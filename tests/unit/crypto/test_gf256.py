@@ -193,3 +193,74 @@ def test_vandermonde_rows() -> None:
     matrix = gf256.vandermonde([0, 1, 2, 3], 4)
     assert matrix.tolist() == [[1, 0, 0, 0], [1, 1, 1, 1], [1, 2, 4, 8], [1, 3, 5, 15]]
     assert gf256.vandermonde([5], 0).shape == (1, 0)
+
+
+def striped_oracle(
+    matrix: np.ndarray, sources: list[np.ndarray], targets_count: int, width: int
+) -> list[np.ndarray]:
+    """Cut every buffer into stripes by hand and multiply each stripe with the reference kernel."""
+    source_rows = matrix.shape[1] // len(sources)
+    target_rows = matrix.shape[0] // targets_count
+    row_length = sources[0].size // source_rows
+    outputs: list[list[np.ndarray]] = [[] for _ in range(targets_count)]
+    start = 0
+    while start < row_length:
+        stripe_width = min(width, row_length - start)
+        offset = start * source_rows
+        block = np.concatenate(
+            [src[offset : offset + source_rows * stripe_width].reshape(source_rows, stripe_width) for src in sources]
+        )
+        product = gf256.reference_matmul(matrix, block)
+        for index in range(targets_count):
+            outputs[index].append(product[index * target_rows : (index + 1) * target_rows].ravel())
+        start += stripe_width
+    return [np.concatenate(parts) if parts else np.zeros(0, np.uint8) for parts in outputs]
+
+
+@pytest.mark.parametrize("native", [True, False])
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=4),
+    st.integers(min_value=1, max_value=3),
+    st.integers(min_value=1, max_value=4),
+    st.integers(min_value=1, max_value=3),
+    st.sampled_from([1, 3, 64, 100]),
+    st.integers(min_value=0, max_value=450),
+    st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_matmul_striped_matches_oracle(
+    native: bool, n_sources: int, source_rows: int, n_targets: int, target_rows: int, width: int,
+    row_length: int, seed: int,
+) -> None:
+    rng = np.random.default_rng(seed)
+    matrix = rng.integers(0, 256, size=(n_targets * target_rows, n_sources * source_rows), dtype=np.uint8)
+    sources = [rng.integers(0, 256, size=source_rows * row_length, dtype=np.uint8) for _ in range(n_sources)]
+    targets = [np.full(target_rows * row_length, 0x5A, dtype=np.uint8) for _ in range(n_targets)]
+    with pytest.MonkeyPatch.context() as patch:
+        if not native:
+            patch.setattr(gf256, "_NATIVE", None)
+        gf256.matmul_striped_into(matrix, sources, targets, width)
+    for got, expected in zip(targets, striped_oracle(matrix, sources, n_targets, width), strict=True):
+        assert np.array_equal(got, expected)
+
+
+def test_reference_fallback_of_matmul_into(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(3)
+    matrix = rng.integers(0, 256, size=(3, 4), dtype=np.uint8)
+    data = rng.integers(0, 256, size=(4, 50), dtype=np.uint8)
+    expected = gf256.matmul(matrix, data)
+    monkeypatch.setattr(gf256, "_NATIVE", None)
+    assert np.array_equal(gf256.matmul(matrix, data), expected)
+
+
+def test_matmul_striped_rejects_mismatched_buffers() -> None:
+    matrix = np.ones((2, 2), dtype=np.uint8)
+    with pytest.raises(CodecError, match="whole stripes"):
+        gf256.matmul_striped_into(matrix, [np.zeros(5, np.uint8)], [np.zeros(4, np.uint8)], 8)
+    with pytest.raises(CodecError, match="differ in length"):
+        gf256.matmul_striped_into(matrix, [np.zeros(4, np.uint8), np.zeros(6, np.uint8)], [np.zeros(8, np.uint8)], 8)
+    with pytest.raises(CodecError, match="share_size"):
+        gf256.matmul_striped_into(matrix, [np.zeros(4, np.uint8)], [np.zeros(8, np.uint8)], 8)
+    buffer = np.zeros(8, np.uint8)
+    with pytest.raises(CodecError, match="own input"):
+        gf256.matmul_striped_into(matrix, [buffer[:4]], [buffer[2:6]], 8)
