@@ -23,6 +23,7 @@ callers can catch them by domain or by type::
     │   └── DecryptionError               wrong key or tampered ciphertext
     ├── StorageError                      placing or fetching a file failed
     ├── SandboxError                      a task could not be loaded into the sandbox
+    ├── TaskError                         a compute task has no usable result (yet)
     ├── ConsensusError (ValueError)       credibility or consensus inputs out of range
     └── SimulationError (ValueError)      simulator parameters are impossible
 """
@@ -118,6 +119,10 @@ class StorageError(KuraError):
 
 class SandboxError(KuraError):
     """A WebAssembly task could not be loaded or does not export what kura needs."""
+
+
+class TaskError(KuraError):
+    """A compute task has no usable result: not accepted (yet), or its output bytes are missing or wrong."""
 
 
 class ConsensusError(KuraError, ValueError):

@@ -44,6 +44,13 @@ hash of the block 2 blocks later, 30 minutes to answer (under 256 blocks at 12 s
 slashed per failed audit, 10 % of the slash paid to the challenger."""
 
 
+TASK_MARKET_PARAMS = (120, 120, 1, 3, 10, 5_000, 500, 2 * 10**17)
+"""TaskMarket parameters after the NodeRegistry: 2 minutes to commit, then 2 to reveal; auditors drawn
+from the hash of the block after the claim; at most 3 audit rounds of at most 10 auditors (at most 30
+results to weigh, within the consensus limit of 32); a wrong or silent worker loses 50 % of its stake,
+a silent auditor 5 %; assumed saboteur fraction f = 0.2 (with θ = 0.99 the promotion bar is 10)."""
+
+
 def judge_of_node_registry(name: str) -> Wiring:
     """A wiring step that makes contract ``name`` a judge of the NodeRegistry."""
 
@@ -62,6 +69,8 @@ CONTRACTS: tuple[ContractSpec, ...] = (
     ContractSpec("FileRegistry"),
     ContractSpec("NodeRegistry", args=lambda _: NODE_REGISTRY_ARGS),
     ContractSpec("StorageAudits", args=_storage_audits_args, wire=(judge_of_node_registry("StorageAudits"),)),
+    ContractSpec("TaskMarket", args=lambda d: (d["NodeRegistry"].address, *TASK_MARKET_PARAMS),
+                 wire=(judge_of_node_registry("TaskMarket"),)),
 )
 """The contracts kura deploys, in order (later ones may take earlier ones' addresses)."""
 

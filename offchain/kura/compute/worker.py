@@ -1,0 +1,222 @@
+"""The long-running compute agent behind ``kura compute work`` and ``kura compute audit``.
+
+One :class:`ComputeAgent` per node account. Each :meth:`ComputeAgent.step` reads the chain once
+and does whatever is due, in this order, for every task it follows:
+
+* as a **worker** (a Compute-role node, ``work=True``): claim an Open task when it holds none;
+* as an **auditor** (``audit=True``): be in the audit pool; follow tasks it was drawn for;
+* for a task it takes part in: fetch module and input from IPFS, check them against the hashes
+  posted on chain, run them in the sandbox, publish the output on IPFS, then **commit** the result
+  (the outcome's commitment hash, see :mod:`kura.compute._outcome`) under a fresh salt, **reveal**
+  it after the commit deadline, and **finalize** the round once it is over;
+* help liveness: draw a followed task's auditors once its seed block is mined;
+* **withdraw** whatever the market credited to it;
+* with ``auto_promote``, ask the registry to promote it as soon as it qualifies.
+
+Chain calls that lose a race (another node finalized first, a deadline just passed) are reported
+as skipped actions, never raised: the agent keeps going. ``step`` is synchronous and returns what it
+did, so tests drive agents deterministically; :meth:`ComputeAgent.run` loops it for the CLI.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+
+from kura.chain.node_registry import NodeRegistryClient, Role
+from kura.chain.task_market import Task, TaskMarketClient, TaskState
+from kura.compute.behaviour import Behaviour
+from kura.compute.sandbox import Sandbox, TaskOutcome, TaskStatus
+from kura.errors import ContractRevertError, KuraError
+from kura.ipfs.client import KuboClient
+
+_RACES = frozenset({
+    "WrongState", "CommitClosed", "RevealClosed", "RevealNotOpen", "RoundNotOver", "SeedNotYetAvailable",
+    "NotParticipant", "NothingToWithdraw", "NotComputeNode", "NotPromotable", "AlreadyCommitted",
+    "AlreadyRevealed", "AlreadyInPool",
+})
+"""Revert reasons that mean "someone else moved first" or "not yet": skip and look again next step."""
+
+
+@dataclass
+class _Answer:
+    """What the agent committed for one task."""
+
+    result: bytes
+    salt: bytes
+    output_cid: str
+    round: int
+    revealed: bool = False
+
+
+@dataclass
+class ComputeAgent:
+    """A node's compute agent.
+
+    Attributes:
+        market: The TaskMarket client.
+        registry: The NodeRegistry client.
+        ipfs: The node's own Kubo API (modules and inputs are fetched, outputs published through it).
+        account: The node's signing account (already registered in the NodeRegistry).
+        work: Claim tasks when the node holds the Compute role.
+        audit: Join the audit pool and audit tasks the node is drawn for.
+        auto_promote: Ask for promotion whenever the node is an Auditor (the registry decides).
+        behaviour: Honest unless a malicious mode is asked for.
+        sandbox: Runs the tasks.
+        clock: Wall-clock seconds (replaceable in tests).
+    """
+
+    market: TaskMarketClient
+    registry: NodeRegistryClient
+    ipfs: KuboClient
+    account: LocalAccount
+    work: bool = True
+    audit: bool = False
+    auto_promote: bool = False
+    behaviour: Behaviour = field(default_factory=Behaviour)
+    sandbox: Sandbox = field(default_factory=Sandbox)
+    clock: Callable[[], float] = time.time
+    _cursor: int = field(default=0, init=False)
+    _followed: set[int] = field(default_factory=set, init=False)
+    _answers: dict[int, _Answer] = field(default_factory=dict, init=False)
+    _claimed: int | None = field(default=None, init=False)
+
+    @property
+    def address(self) -> str:
+        """The node's address."""
+        return str(self.account.address)
+
+    def step(self) -> list[str]:
+        """Do everything that is due now, once.
+
+        Returns:
+            One line per action taken or skipped (e.g. ``"committed task 3"``).
+
+        Raises:
+            KuraError: on failures that are not races (IPFS down, RPC unreachable, a bug).
+        """
+        actions: list[str] = []
+        role = self.registry.node_of(self.address).role
+        if self.auto_promote and role == Role.AUDITOR:
+            promote = lambda: self.registry.promote(self.address, sender=self.account)  # noqa: E731
+            if self._try(actions, "promoted to compute node", promote, quiet={"NotPromotable"}):
+                role = Role.COMPUTE
+        if self.audit and role != Role.COMPUTE and self.address not in self.market.audit_pool():
+            self._try(actions, "joined the audit pool", lambda: self.market.join_audit_pool(node=self.account))
+        count = self.market.task_count()
+        new_ids = range(self._cursor + 1, count + 1)
+        self._cursor = count
+        self._followed.update(new_ids)
+        for task_id in sorted(self._followed):
+            task = self.market.task_of(task_id)
+            if task.state.ended:
+                self._forget(task_id)
+            else:
+                self._advance(task, role, actions)
+        if self.market.payments(self.address) > 0:
+            self._try(actions, "withdrew earnings", lambda: self.market.withdraw_payments(payee=self.account))
+        return actions
+
+    def run(self, *, interval: float = 2.0, report: Callable[[str], None] = print,
+            until: Callable[[], bool] = lambda: False) -> None:
+        """Call :meth:`step` every ``interval`` seconds until ``until()`` is true, reporting each action.
+
+        A step that fails (IPFS or RPC down, a refused transaction) is reported and retried at the next
+        interval: the agent never stops on its own.
+        """
+        while not until():
+            try:
+                lines = self.step()
+            except KuraError as exc:
+                lines = [f"step failed, retrying: {exc}"]
+            for line in lines:
+                report(line)
+            time.sleep(interval)
+
+    # ---------------------------------------------------------------- one task
+
+    def _advance(self, task: Task, role: Role, actions: list[str]) -> None:
+        task_id = task.task_id
+        mine = task.worker == self.address
+        if task.state == TaskState.OPEN:
+            if self.work and role == Role.COMPUTE and self._claimed is None and task.requester != self.address:
+                if self._try(actions, f"claimed task {task_id}", lambda: self.market.claim(task_id, worker=self.account)):
+                    self._claimed = task_id
+            return
+        now = self._chain_now()
+        if task.state == TaskState.DRAWING:
+            if mine and task.round == 1 and task_id not in self._answers:
+                self._commit(task, actions, as_worker=True)
+            if self.market.chain.w3.eth.block_number > task.seed_block:
+                self._try(actions, f"drew auditors for task {task_id}",
+                          lambda: self.market.draw_auditors(task_id, sender=self.account))
+            return
+        answer = self._answers.get(task_id)
+        if answer is None and now <= task.commit_deadline:
+            entry = self.market.entry_of(task_id, self.address)
+            drawn_now = self.audit and entry.round == task.round and entry.round > 0
+            if (mine and task.round == 1) or drawn_now:
+                self._commit(task, actions, as_worker=mine)
+                answer = self._answers.get(task_id)
+        if answer is not None and not answer.revealed and task.commit_deadline < now <= task.reveal_deadline:
+            if self._try(actions, f"revealed task {task_id}", lambda: self.market.reveal(
+                    task_id, answer.result, answer.salt, answer.output_cid, node=self.account)):
+                answer.revealed = True
+        if now > task.reveal_deadline or (answer is not None and answer.revealed):
+            self._try(actions, f"finalized round {task.round} of task {task_id}",
+                      lambda: self.market.finalize(task_id, sender=self.account), quiet={"RoundNotOver"})
+
+    def _commit(self, task: Task, actions: list[str], *, as_worker: bool) -> None:
+        outcome = self.execute(task)
+        output_cid = self.ipfs.add(outcome.output) if outcome.ok else ""
+        result = self.behaviour.answer(outcome.commitment_hash, as_worker=as_worker)
+        answer = _Answer(result, secrets.token_bytes(32), output_cid, task.round)
+        if self._try(actions, f"committed task {task.task_id}" + (" (as worker)" if as_worker else ""),
+                     lambda: self.market.commit(task.task_id, answer.result, answer.salt, node=self.account)):
+            self._answers[task.task_id] = answer
+
+    def execute(self, task: Task) -> TaskOutcome:
+        """Fetch ``task``'s module and input from IPFS and run them in the sandbox.
+
+        Bytes that do not hash to what the requester posted are not the task: every honest node
+        then reports INVALID_MODULE, so the requester's mistake is a decided answer, not a split vote.
+
+        Raises:
+            IpfsError: if the module or input cannot be fetched.
+        """
+        module = self.ipfs.cat(task.module_cid)
+        data = self.ipfs.cat(task.input_cid)
+        if keccak(module) != task.module_hash or keccak(data) != task.input_hash:
+            return TaskOutcome(TaskStatus.INVALID_MODULE, detail="module or input bytes do not match the posted hashes")
+        return self.sandbox.run(module, data, fuel=task.fuel)
+
+    # ---------------------------------------------------------------- helpers
+
+    def _forget(self, task_id: int) -> None:
+        self._followed.discard(task_id)
+        self._answers.pop(task_id, None)
+        if self._claimed == task_id:
+            self._claimed = None
+
+    def _chain_now(self) -> int:
+        """The timestamp the next block will carry at the earliest."""
+        latest = int(self.market.chain.w3.eth.get_block("latest")["timestamp"])
+        return max(latest, int(self.clock()))
+
+    def _try(self, actions: list[str], done: str, call: Callable[[], object],
+             quiet: frozenset[str] | set[str] = frozenset()) -> bool:
+        try:
+            call()
+        except ContractRevertError as exc:
+            if exc.error_name not in _RACES:
+                raise
+            if exc.error_name not in quiet:
+                actions.append(f"skipped ({exc.error_name}): {done}")
+            return False
+        actions.append(done)
+        return True
