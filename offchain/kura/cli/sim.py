@@ -113,7 +113,7 @@ def design(
 def compute(
     mechanism: Mechanism = typer.Option(Mechanism.KURA, help="Defence."),
     strategy: Strategy = typer.Option(Strategy.COLLUDE, help="Saboteur strategy."),
-    f: list[float] = typer.Option([0.0, 0.1, 0.2, 0.3, 0.4, 0.5], help="Saboteur fractions (repeatable)."),
+    f: list[float] = typer.Option([0.0, 0.1, 0.2, 0.3, 0.4, 0.5], "--f", "-f", help="Saboteur fractions (repeatable)."),
     sabotage_rate: float = typer.Option(0.3, help="s for the random strategy."),
     tasks: int = typer.Option(5_000, help="Tasks in the batch."),
     workers: int = typer.Option(200, help="Volunteers."),
