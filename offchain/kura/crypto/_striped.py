@@ -119,15 +119,22 @@ class StripedLinearCode:
         if out.dtype != np.uint8 or out.shape != expected or (expected[1] > 1 and out.strides[1] != 1):
             raise CodecError(f"encode_into needs a uint8 output of shape {expected} with contiguous rows, got "
                              f"{out.dtype} {out.shape}")
-        full_stripes = array.size // self.stripe_bytes
-        split_in = full_stripes * self.stripe_bytes
-        split_out = full_stripes * self.stripe_width * self.params.alpha
+        split_in, split_out = self._full_stripes(array.size)
         if split_in:
             gf256.matmul_striped_into(self._generator, [array[:split_in]], list(out[:, :split_out]), self.stripe_width)
         if split_in < array.size:
-            tail = np.zeros((expected[1] - split_out) // self.params.alpha * self._message_rows, dtype=np.uint8)
+            tail = np.zeros(self._tail_columns(array.size) * self._message_rows, dtype=np.uint8)
             tail[: array.size - split_in] = array[split_in:]
             gf256.matmul_striped_into(self._generator, [tail], list(out[:, split_out:]), self.stripe_width)
+
+    def _full_stripes(self, data_len: int) -> tuple[int, int]:
+        """Input bytes and share bytes taken by the full stripes of ``data_len`` input bytes."""
+        full_stripes = data_len // self.stripe_bytes
+        return full_stripes * self.stripe_bytes, full_stripes * self.stripe_width * self.params.alpha
+
+    def _tail_columns(self, data_len: int) -> int:
+        """Bytes per row of the last, narrower stripe (0 if there is none)."""
+        return -(-(data_len % self.stripe_bytes) // self._message_rows)
 
     def decode(self, shares: Mapping[int, bytes | bytearray | memoryview | np.ndarray], data_len: int) -> bytes:
         """Rebuild the input from any ``k`` shares (the ``k`` lowest indices are used, extra ones ignored).
@@ -142,7 +149,25 @@ class StripedLinearCode:
         Raises:
             NotEnoughSharesError: if fewer than ``k`` shares are given.
             ShareIntegrityError: if a used share is not ``share_size(data_len)`` bytes.
-            CodecError: for an index outside ``0..n-1``.
+            CodecError: for an index outside ``0..n-1`` or a negative ``data_len``.
+        """
+        if data_len < 0:
+            raise CodecError(f"data_len={data_len} is negative")
+        out = np.empty(data_len, dtype=np.uint8)
+        self.decode_into(shares, out)
+        return out.tobytes()
+
+    def decode_into(self, shares: Mapping[int, bytes | bytearray | memoryview | np.ndarray], out: np.ndarray) -> None:
+        """Like :meth:`decode`, into a preallocated buffer of the input's length (no extra copy).
+
+        Args:
+            shares: Share bytes by share index (``0..n-1``).
+            out: Contiguous 1-D ``uint8`` array of the original input's length; overwritten.
+
+        Raises:
+            NotEnoughSharesError: if fewer than ``k`` shares are given.
+            ShareIntegrityError: if a used share is not ``share_size(len(out))`` bytes.
+            CodecError: for an index outside ``0..n-1``, or a bad ``out``.
         """
         k = self.params.k
         for index in shares:
@@ -152,12 +177,20 @@ class StripedLinearCode:
                 f"{len(shares)} shares given but {k} are needed to decode ({self.params.scheme.value} {k}-of-"
                 f"{self.params.n}): fetch more shares"
             )
+        if out.dtype != np.uint8 or out.ndim != 1 or not out.flags.c_contiguous:
+            raise CodecError(f"decode_into needs a contiguous 1-D uint8 output, got {out.dtype} {out.shape}")
         chosen = sorted(shares)[:k]
-        size = self.share_size(data_len)
+        size = self.share_size(out.size)
         sources = [self.share_array(index, shares[index], size) for index in chosen]
-        padded = np.empty(size // self.params.alpha * self._message_rows, dtype=np.uint8)
-        gf256.matmul_striped_into(self._decoder(tuple(chosen)), sources, [padded], self.stripe_width)
-        return padded[:data_len].tobytes()
+        decoder = self._decoder(tuple(chosen))
+        split_out, split_in = self._full_stripes(out.size)
+        if split_out:
+            gf256.matmul_striped_into(decoder, [source[:split_in] for source in sources], [out[:split_out]],
+                                      self.stripe_width)
+        if split_out < out.size:
+            tail = np.empty(self._tail_columns(out.size) * self._message_rows, dtype=np.uint8)
+            gf256.matmul_striped_into(decoder, [source[split_in:] for source in sources], [tail], self.stripe_width)
+            out[split_out:] = tail[: out.size - split_out]
 
     def check_index(self, index: int, role: str) -> None:
         """Raise CodecError unless ``0 <= index < n``."""

@@ -152,6 +152,9 @@ def test_accepts_bytes_memoryview_and_arrays() -> None:
     assert all(np.array_equal(row, share) for row, share in zip(out, shares, strict=True))
     chosen = {0: shares[0].tobytes(), 2: memoryview(shares[2].tobytes()), 4: shares[4]}
     assert msr.decode(chosen, len(data)) == data
+    decoded = np.empty(len(data), dtype=np.uint8)
+    msr.decode_into(chosen, decoded)
+    assert decoded.tobytes() == data
 
 
 def test_bad_input() -> None:

@@ -109,3 +109,17 @@ def test_bad_input() -> None:
         rs.decode({0: shares[0], 1: shares[1]}, len(data))
     with pytest.raises(CodecError, match="negative"):
         rs.share_size(-1)
+    with pytest.raises(CodecError, match="negative"):
+        rs.decode({0: shares[0], 1: shares[1], 2: shares[2]}, -1)
+    with pytest.raises(CodecError, match="1-D uint8"):
+        rs.decode_into({0: shares[0], 1: shares[1], 2: shares[2]}, np.empty((3, 33), dtype=np.uint8))
+
+
+@pytest.mark.parametrize("extra", [0, 1, 3 * 1000 - 1])
+def test_decode_into_a_reused_buffer(extra: int) -> None:
+    rs = code(3, 5)
+    data = random_bytes(2 * rs.stripe_bytes + extra, extra)
+    shares = rs.encode(data)
+    out = np.full(len(data), 0xEE, dtype=np.uint8)
+    rs.decode_into({index: shares[index] for index in (1, 3, 4)}, out)
+    assert out.tobytes() == data
