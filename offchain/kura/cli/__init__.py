@@ -12,7 +12,7 @@ import sys
 import click
 import typer
 
-from kura.cli import chain, devnet, setup, sim
+from kura.cli import chain, devnet, setup, sim, store
 from kura.cli._output import fail
 from kura.errors import KuraError
 
@@ -24,6 +24,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(devnet.app, name="devnet")
+app.add_typer(store.app, name="store")
 app.add_typer(sim.app, name="sim")
 app.command()(setup.setup)
 app.command()(chain.build)

@@ -1,0 +1,100 @@
+"""End-to-end storage on a private devnet: kura put/get vs raw Kubo add/cat of the same shares, and gas.
+
+    .venv/bin/python benchmarks/bench_storage.py [--quick]
+
+Reference, measured in the same run on the same nodes: adding the n share files
+kura produced straight to n nodes (same parallelism), and catting k of them back.
+The target is put <= 2x that reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from kura.chain.client import Chain
+from kura.chain.deploy import deploy_all
+from kura.config import resolve_network
+from kura.crypto.params import CodeParams, Scheme
+from kura.demo import private_state
+from kura.devnet import manager
+from kura.storage import sharefiles
+from kura.storage.client import StorageClient
+from kura.storage.nodes import NodePool, StorageNode, nodes_of
+
+MIB = 1 << 20
+
+
+def best_of(repeats: int, run) -> float:  # noqa: ANN001 - a zero-argument callable
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def raw_reference(pool: NodePool, shares: dict[int, Path], k: int) -> tuple[float, float]:
+    nodes = pool.nodes[: len(shares)]
+
+    def add_one(node: StorageNode, path: Path) -> str:
+        with open(path, "rb") as share:
+            return pool.client(node).add(share)
+
+    def add_all() -> list[str]:
+        with ThreadPoolExecutor(max_workers=4) as workers:
+            return list(workers.map(add_one, nodes, shares.values()))
+
+    started = time.perf_counter()
+    cids = add_all()
+    add_time = time.perf_counter() - started
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=4) as workers:
+        list(workers.map(lambda pair: b"".join(pool.client(pair[0]).cat_stream(pair[1])), list(zip(nodes, cids))[:k]))
+    return add_time, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="one small size only")
+    args = parser.parse_args()
+    sizes = [1 * MIB] if args.quick else [1 * MIB, 16 * MIB, 64 * MIB]
+    params = CodeParams(Scheme.MSR, 3, 5)
+    with private_state():
+        manager.up(6)
+        try:
+            chain = Chain.connect(resolve_network("devnet"))
+            deployment = deploy_all(chain, chain.account(0))
+            with NodePool(nodes_of(resolve_network("devnet"))) as pool, tempfile.TemporaryDirectory() as folder:
+                client = StorageClient(chain, deployment, pool, chain.account(1))
+                print(f"{'size':>8} {'put s':>8} {'raw add s':>10} {'put/raw':>8} {'get s':>8} {'raw cat s':>10} {'get/raw':>8}")
+                for size in sizes:
+                    source = Path(folder) / f"f{size}"
+                    source.write_bytes(os.urandom(size))
+                    started = time.perf_counter()
+                    stored = client.put(source, params)
+                    put_time = time.perf_counter() - started
+                    started = time.perf_counter()
+                    client.get(stored.file_id, Path(folder) / "back")
+                    get_time = time.perf_counter() - started
+                    work = Path(folder) / "shares"
+                    work.mkdir(exist_ok=True)
+                    encoded = sharefiles.encode(source, params, os.urandom(32), work)
+                    add_time, cat_time = raw_reference(pool, encoded.paths, params.k)
+                    print(f"{size // MIB:>6}Mi {put_time:>8.3f} {add_time:>10.3f} {put_time / add_time:>8.2f} "
+                          f"{get_time:>8.3f} {cat_time:>10.3f} {get_time / cat_time:>8.2f}")
+                register = stored.register_gas
+                _, rotate_gas = client.rotate(stored.file_id)
+                remove_gas = client.remove(stored.file_id)
+                print(f"\ngas: register {register:,} (target <= 150,000), rotate {rotate_gas:,} (target <= 60,000), "
+                      f"delete {remove_gas:,}")
+        finally:
+            manager.down()
+
+
+if __name__ == "__main__":
+    main()

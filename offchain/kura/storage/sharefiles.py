@@ -1,0 +1,63 @@
+"""The codec applied to files on disk: encode into n share files, verify a share file, decode.
+
+Shares live in a temporary folder between the codec and the network, so memory
+stays bounded by the codec's segment buffers whatever the file size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from kura.crypto.codec import EncodedFile, decode_file, encode_file
+from kura.crypto.params import CodeParams
+from kura.crypto.share import ShareInfo, verify_stream
+from kura.storage.manifest import Manifest
+
+
+@dataclass(frozen=True)
+class EncodedShares:
+    """n share files and the codec's description of them."""
+
+    paths: dict[int, Path]
+    file: EncodedFile
+
+
+def encode(source: Path, params: CodeParams, file_id: bytes, folder: Path,
+           progress: Callable[[int], None] | None = None) -> EncodedShares:
+    """Encode ``source`` into ``folder/share-<i>`` files."""
+    paths = {index: folder / f"share-{index}" for index in range(params.n)}
+    with ExitStack() as stack:
+        sinks = [stack.enter_context(open(paths[index], "wb")) for index in range(params.n)]
+        with open(source, "rb") as src:
+            encoded = encode_file(src, params, sinks, progress, file_id=file_id)
+    return EncodedShares(paths, encoded)
+
+
+def expected(manifest: Manifest) -> EncodedFile:
+    """What the codec must find, rebuilt from a manifest."""
+    return EncodedFile.from_manifest(
+        manifest.file_id, CodeParams(manifest.scheme, manifest.k, manifest.n), manifest.size, manifest.codec,
+        [ShareInfo(s.index, s.size, s.sha256, s.merkle_root, s.chunk_count) for s in manifest.shares],
+    )
+
+
+def verify(path: Path, manifest: Manifest, index: int) -> None:
+    """Check that ``path`` holds share ``index`` of the manifest's file, intact.
+
+    Raises:
+        ShareIntegrityError: naming the check that failed.
+    """
+    with open(path, "rb") as stream:
+        verify_stream(stream, manifest.file_id, index, manifest.share(index).sha256)
+
+
+def decode(paths: Mapping[int, Path], manifest: Manifest, target: Path,
+           progress: Callable[[int], None] | None = None) -> None:
+    """Rebuild the file from verified share files into ``target``."""
+    with ExitStack() as stack:
+        streams = {index: stack.enter_context(open(path, "rb")) for index, path in paths.items()}
+        with open(target, "wb") as dst:
+            decode_file(streams, dst, expected(manifest), progress)
