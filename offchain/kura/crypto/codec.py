@@ -36,7 +36,6 @@ from kura.crypto.rs import ReedSolomon
 from kura.crypto.share import (
     FILE_ID_SIZE,
     HEADER_SIZE,
-    TRAILER_SIZE,
     ShareHeader,
     ShareInfo,
     ShareWriter,
@@ -81,13 +80,6 @@ def erasure_code(params: CodeParams) -> ErasureCode:
     if params.scheme is Scheme.RS:
         return ReedSolomon(params.k, params.n)
     raise CodecError(f"the {params.scheme.value} scheme has no erasure code")
-
-
-def body_size(params: CodeParams, sealed_size: int) -> int:
-    """Bytes of each share's body for ``sealed_size`` bytes to share."""
-    if params.scheme is Scheme.SHAMIR:
-        return sealed_size
-    return erasure_code(params).share_size(sealed_size)
 
 
 @dataclass(frozen=True)
