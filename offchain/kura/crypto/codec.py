@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import secrets
+from concurrent.futures import Executor, ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, BinaryIO, Protocol
@@ -197,30 +198,33 @@ def encode_file(
         raise CodecError(f"a file id has {FILE_ID_SIZE} bytes, got {len(file_id)}")
     size = _stream_size(src)
     report: Progress = progress if progress is not None else (lambda _: None)
-    if params.scheme is Scheme.SHAMIR:
-        header = ShareHeader(params, 0, file_id, size, size, size, 0, _NO_PREFIX, _NO_KEY)
-        writers = _open_writers(sinks, header, [_NO_KEY] * params.n)
-        _share_plaintext(src, size, params, _BatchWriter(writers), report)
-    else:
-        key, prefix = aead.new_key(), aead.new_nonce_prefix()
-        sealed_size = aead.ciphertext_size(size, segment_size)
-        code = erasure_code(params)
-        header = ShareHeader(
-            params, 0, file_id, size, sealed_size, code.share_size(sealed_size), segment_size, prefix, _NO_KEY
-        )
-        key_shares = [value for _, value in shamir.split(key, params.k, params.n)]
-        writers = _open_writers(sinks, header, key_shares)
-        sealer = aead.StreamSealer(key, prefix, file_id, segment_size)
-        _code_sealed(aead.encrypt_stream(src, size, sealer), code, params.n, _BatchWriter(writers), report)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kura-share-sha") as hasher:
+        if params.scheme is Scheme.SHAMIR:
+            header = ShareHeader(params, 0, file_id, size, size, size, 0, _NO_PREFIX, _NO_KEY)
+            writers = _open_writers(sinks, header, [_NO_KEY] * params.n, hasher)
+            _share_plaintext(src, size, params, _BatchWriter(writers), report)
+        else:
+            key, prefix = aead.new_key(), aead.new_nonce_prefix()
+            sealed_size = aead.ciphertext_size(size, segment_size)
+            code = erasure_code(params)
+            header = ShareHeader(
+                params, 0, file_id, size, sealed_size, code.share_size(sealed_size), segment_size, prefix, _NO_KEY
+            )
+            key_shares = [value for _, value in shamir.split(key, params.k, params.n)]
+            writers = _open_writers(sinks, header, key_shares, hasher)
+            sealer = aead.StreamSealer(key, prefix, file_id, segment_size)
+            _code_sealed(aead.encrypt_stream(src, size, sealer), code, params.n, _BatchWriter(writers), report)
+        infos = tuple(writer.finish() for writer in writers)
     return EncodedFile(
-        file_id, params, header.plaintext_size, header.sealed_size, header.segment_size, header.nonce_prefix,
-        tuple(writer.finish() for writer in writers),
+        file_id, params, header.plaintext_size, header.sealed_size, header.segment_size, header.nonce_prefix, infos
     )
 
 
-def _open_writers(sinks: Sequence[BinaryIO], template: ShareHeader, key_shares: Sequence[bytes]) -> list[ShareWriter]:
+def _open_writers(
+    sinks: Sequence[BinaryIO], template: ShareHeader, key_shares: Sequence[bytes], hasher: Executor
+) -> list[ShareWriter]:
     return [
-        ShareWriter(sink, replace(template, index=index, key_share=key_share))
+        ShareWriter(sink, replace(template, index=index, key_share=key_share), hasher)
         for index, (sink, key_share) in enumerate(zip(sinks, key_shares, strict=True))
     ]
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -166,10 +167,14 @@ class ShareWriter:
     Args:
         sink: Where the share goes.
         header: The share's header (its ``body_size`` is what :meth:`write_body` must deliver).
+        hasher: If given, the whole-share SHA-256 of each write runs there, alongside the Merkle
+            leaves in the calling thread (hashlib releases the GIL for large updates, so a second
+            core is used). Each write still completes before it returns.
     """
 
-    def __init__(self, sink: BinaryIO, header: ShareHeader) -> None:
+    def __init__(self, sink: BinaryIO, header: ShareHeader, hasher: Executor | None = None) -> None:
         self._sink = sink
+        self._hasher = hasher
         self._header = header
         self._sha = hashlib.sha256()
         self._merkle = MerkleBuilder(header.chunk_size)
@@ -177,9 +182,13 @@ class ShareWriter:
         self._put(header.to_bytes())
 
     def _put(self, data: Buffer) -> None:
-        self._sink.write(data)
-        self._sha.update(data)
+        pending = self._hasher.submit(self._sha.update, data) if self._hasher is not None else None
+        if pending is None:
+            self._sha.update(data)
         self._merkle.update(data)
+        self._sink.write(data)
+        if pending is not None:
+            pending.result()
 
     def write_body(self, data: Buffer) -> None:
         """Append body bytes.
