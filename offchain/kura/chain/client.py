@@ -31,6 +31,10 @@ from kura.errors import ChainError, ConfigError, ContractRevertError, RpcUnreach
 Account.enable_unaudited_hdwallet_features()
 
 RECEIPT_TIMEOUT = 120.0
+GAS_MARGIN = 1.25
+"""Head-room over the node's gas estimate. Estimates can fall short of what execution needs before
+refunds are applied (seen on Anvil for a transaction that clears storage slots), so every
+transaction gets a quarter more, as ape and most wallets do."""
 _ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
 _PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)
 
@@ -181,6 +185,7 @@ class Chain:
                 raise decode_revert(_revert_data(exc)) from exc
             except Web3Exception as exc:
                 raise ChainError(f"the node refused the transaction: {exc}") from exc
+            tx["gas"] = int(tx["gas"] * GAS_MARGIN)
             signed = sender.sign_transaction(tx)
             tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 
 from kura.cli import chain, devnet, setup, sim, store
@@ -37,12 +36,13 @@ def main() -> None:
     """Run the ``kura`` command line, turning kura's errors into one clear line."""
     try:
         app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         fail("aborted", code=130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+    except typer.TyperException as exc:
+        # Typer's own (vendored) click usage errors: unknown option, missing file, bad value.
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(exc.exit_code)  # type: ignore[attr-defined]
     except KuraError as exc:
         fail(str(exc))

@@ -1,0 +1,81 @@
+"""`kura store` as a user runs it: JSON output for scripts, one-line errors, bounded memory on big files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+from kura.chain.deployments import Deployment
+from kura.devnet.state import DevnetState
+
+MIB = 1 << 20
+
+
+def kura(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "kura", *args], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "COLUMNS": "200"})
+
+
+def ok_json(*args: str) -> object:
+    done = kura(*args, "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_put_ls_info_get_rotate_rm(devnet: DevnetState, deployment: Deployment, tmp_path: Path) -> None:
+    source = tmp_path / "report.pdf"
+    source.write_bytes(os.urandom(300_000))
+    stored = ok_json("store", "put", str(source), "--k", "2", "--n", "4", "--account", "6")
+    file_id = stored["file_id"]
+    assert len(stored["shares"]) == 4 and len({s["node"] for s in stored["shares"]}) == 4
+    assert file_id in {row["file_id"] for row in ok_json("store", "ls", "--account", "6")}
+    info = ok_json("store", "info", file_id, "--account", "6")
+    assert (info["name"], info["size"], info["k"], info["n"], info["version"]) == ("report.pdf", 300_000, 2, 4, 1)
+    ok_json("store", "get", file_id, "-o", str(tmp_path / "back.pdf"), "--account", "6")
+    assert (tmp_path / "back.pdf").read_bytes() == source.read_bytes()
+    (rotated,) = ok_json("store", "rotate", file_id, "--account", "6")
+    assert rotated["version"] == 2
+    ok_json("store", "rm", file_id, "--account", "6")
+    assert file_id not in {row["file_id"] for row in ok_json("store", "ls", "--account", "6")}
+
+
+def test_mistakes_are_one_line_errors(devnet: DevnetState, deployment: Deployment, tmp_path: Path) -> None:
+    for args, fragment in [
+        (("store", "get", "0x" + "ab" * 32, "-o", str(tmp_path / "x")), "UnknownFile"),
+        (("store", "info", "not-an-id"), "is not a file id"),
+        (("store", "put", str(tmp_path / "missing.bin")), "does not exist"),
+        (("store", "put", __file__, "--k", "3", "--n", "9"), "need 9 distinct live storage nodes"),
+        (("store", "put", __file__, "--k", "4", "--n", "5"), "n >= 2k - 1"),
+    ]:
+        done = kura(*args)
+        assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
+        assert fragment in done.stderr, done.stderr
+
+
+def test_a_large_file_is_streamed_with_bounded_memory(devnet: DevnetState, deployment: Deployment, tmp_path: Path) -> None:
+    size = 256 * MIB
+    source = tmp_path / "big.bin"
+    with open(source, "wb") as out:
+        for _ in range(size // (16 * MIB)):
+            out.write(os.urandom(16 * MIB))
+    baseline = subprocess.run([sys.executable, "-c", "import kura.cli, kura.storage.client"], check=True)
+    assert baseline.returncode == 0
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    stored = ok_json("store", "put", str(source), "--account", "7")
+    ok_json("store", "get", stored["file_id"], "-o", str(tmp_path / "back.bin"), "--account", "7")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    assert peak <= 2 * size, f"peak RSS {peak / MIB:.0f} MiB for a {size // MIB} MiB file (before: {before / 1024:.0f} MiB)"
+    digest = hashlib.sha256()
+    with open(tmp_path / "back.bin", "rb") as back:
+        while block := back.read(16 * MIB):
+            digest.update(block)
+    with open(source, "rb") as original:
+        expected = hashlib.sha256()
+        while block := original.read(16 * MIB):
+            expected.update(block)
+    assert digest.digest() == expected.digest()
