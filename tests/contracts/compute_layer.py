@@ -13,7 +13,7 @@ from eth_utils import keccak
 from kura.chain.client import Chain
 from kura.chain.deployments import Deployment
 from kura.chain.node_registry import NodeRegistryClient
-from kura.chain.task_market import WAD, TaskMarketClient, TaskState
+from kura.chain.task_market import TaskMarketClient, TaskState
 from tests.contracts.trust_layer import PROMOTION_BAR, advance, deploy_registry, join, mine
 
 COMMIT_WINDOW = 100
@@ -106,7 +106,3 @@ class ComputeLayer:
     def state(self, task_id: int) -> TaskState:
         return self.market.task_of(task_id).state
 
-
-def stray_credibility() -> int:
-    """A newcomer's credibility under the test f."""
-    return WAD - F

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
 
 from kura.chain.client import Chain
-from kura.chain.node_registry import Role
-from kura.chain.task_market import TaskState
+from kura.chain.deployments import Deployment
+from kura.chain.node_registry import NodeRegistryClient, Role
+from kura.chain.task_market import TaskMarketClient, TaskState
 from kura.compute import tasks
 from kura.compute.behaviour import Behaviour, Mode
 from kura.compute.requester import TaskTerms, fetch_result, submit
@@ -165,3 +173,88 @@ def test_behave_then_cheat_is_caught_and_loses_more_than_it_earned(
     assert lost > earned
     assert chain.w3.eth.get_balance(attacker.address) + record.stake < start
     assert fetch_result(layer.market, kubos[4], task_id) == local_output()
+
+
+# ---------------------------------------------------------------- the command line, on the deployed contracts
+
+
+def kura(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "kura", *args], capture_output=True, text=True, timeout=180,
+                          env={**os.environ, "COLUMNS": "200"})
+
+
+def kura_json(*args: str) -> Any:
+    done = kura(*args, "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout)
+
+
+def one_line_error(done: subprocess.CompletedProcess[str], fragment: str) -> None:
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], done.stderr
+
+
+def test_cli_submit_work_audit_status_result_and_promote(chain: Chain, deployment: Deployment, tmp_path: Path) -> None:
+    owner = chain.account(0)
+    market, registry = TaskMarketClient(chain, deployment), NodeRegistryClient(chain, deployment)
+    registry.set_judge(owner.address, True, owner=owner)
+    worker, auditors, requester = 25, (26, 27, 28), 29
+    registry.register("peer-cli-worker", "http://127.0.0.1/cli", node=chain.account(worker), stake=MIN_STAKE)
+    for _ in range(registry.params().promotion_bar):
+        registry.record_spot_check(chain.account(worker).address, True, judge=owner)
+    promoted = kura_json("node", "promote", "--account", str(worker))
+    assert promoted["role"] == "COMPUTE" and promoted["node"] == chain.account(worker).address
+    one_line_error(kura("node", "promote", "--account", str(worker)), "NotPromotable")
+
+    agents = [subprocess.Popen([sys.executable, "-m", "kura", "compute", "work", "--account", str(worker),
+                                "--interval", "0.2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)]
+    agents += [subprocess.Popen([sys.executable, "-m", "kura", "compute", "audit", "--account", str(a), "--stake", "1",
+                                 "--interval", "0.2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+               for a in auditors]
+    try:
+        wait_for(lambda: len(market.audit_pool()) >= 3, "auditors joining the pool")
+        (tmp_path / "input.txt").write_bytes(TEXT)
+        posted = kura_json("task", "submit", "textstats", str(tmp_path / "input.txt"), "--reward", "0.01",
+                           "--auditors", "3", "--audit-fee", "0.001", "--theta", "0.9", "--fuel", str(10**8),
+                           "--account", str(requester))
+        task_id = posted["task_id"]
+        assert posted["reward_eth"] == "0.01" and posted["auditors"] == 3  # the worker may have claimed it already
+        wait_for(lambda: phase(chain, market, task_id), "the task to be accepted", timeout=120)
+    finally:
+        for process in agents:
+            process.terminate()
+            process.wait(timeout=30)
+    status = kura_json("task", "status", str(task_id))
+    assert status["state"] == "ACCEPTED" and status["worker"] == chain.account(worker).address
+    assert len(status["reveals"]) == 4
+    done = kura("task", "result", str(task_id), "-o", str(tmp_path / "out.json"))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out.json").read_bytes() == local_output()
+    one_line_error(kura("task", "result", "999999", "-o", str(tmp_path / "x")), "UnknownTask")
+    one_line_error(kura("task", "submit", "no-such-task", str(tmp_path / "input.txt"), "--reward", "1"),
+                   "neither a file nor a shipped task")
+    one_line_error(kura("task", "submit", "textstats", str(tmp_path / "input.txt"), "--reward", "lots"),
+                   "not an amount of ether")
+
+
+def wait_for(ready: Callable[[], bool], what: str, *, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.3)
+
+
+def phase(chain: Chain, market: TaskMarketClient, task_id: int) -> bool:
+    """Move the chain along the task's lifecycle as real time would; True once it is accepted."""
+    task = market.task_of(task_id)
+    assert task.state in (TaskState.OPEN, TaskState.DRAWING, TaskState.AUDITING, TaskState.ACCEPTED), task
+    if task.state is TaskState.DRAWING:
+        mine(chain)
+    elif task.state is TaskState.AUDITING:
+        now = int(chain.w3.eth.get_block("latest")["timestamp"])
+        everyone = [task.worker, *market.auditors_of(task_id)]
+        if now <= task.commit_deadline and all(any(market.entry_of(task_id, n).commitment) for n in everyone):
+            advance(chain, task.commit_deadline - now + 1)
+    return task.state is TaskState.ACCEPTED

@@ -11,7 +11,8 @@ import sys
 
 import typer
 
-from kura.cli import chain, devnet, setup, sim, store
+from kura.cli import chain, devnet, setup, sim
+from kura.cli import compute, node, store, task
 from kura.cli._output import fail
 from kura.errors import KuraError
 
@@ -25,6 +26,9 @@ app = typer.Typer(
 app.add_typer(devnet.app, name="devnet")
 app.add_typer(store.app, name="store")
 app.add_typer(sim.app, name="sim")
+app.add_typer(task.app, name="task")
+app.add_typer(compute.app, name="compute")
+app.add_typer(node.app, name="node")
 app.command()(setup.setup)
 app.command()(chain.build)
 app.command()(chain.deploy)

@@ -1,0 +1,152 @@
+"""Gas of a compute task's whole lifecycle on the TaskMarket, with m = 3 auditors, on a private Anvil.
+
+Run:  .venv/bin/python benchmarks/bench_task_gas.py [--quick]
+
+Deploys NodeRegistry and TaskMarket with kura's default parameters (``kura.chain.deploy``) on a
+fresh Anvil (its own port and folder; nothing else is touched), registers a compute node and
+auditors, and measures every transaction of a task: post (escrow), claim, the random draw, four
+commits and reveals (worker + 3 auditors), finalize (consensus, spot-check records, payouts) and
+the withdrawals — once for an honest worker and once for a lying one (finalize then also slashes
+and demotes). The draw is also measured for larger audit pools (not with --quick). Reference,
+measured in the same run: a plain ETH transfer; every figure is also given as a multiple of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import tempfile
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from web3 import Web3
+from web3.types import TxReceipt
+
+from kura.chain.build import build
+from kura.chain.client import AccountSource, Chain
+from kura.chain.deploy import NODE_REGISTRY_ARGS, TASK_MARKET_PARAMS
+from kura.chain.task_market import WAD, commitment, escrow
+from kura.devnet.anvil import DEV_MNEMONIC, start_anvil
+from kura.devnet.processes import free_port
+
+M = 3
+MIN_STAKE, PROMOTION_BAR = NODE_REGISTRY_ARGS[0], NODE_REGISTRY_ARGS[4]
+COMMIT_WINDOW, MAX_ROUNDS = TASK_MARKET_PARAMS[0], TASK_MARKET_PARAMS[3]
+REWARD, AUDIT_FEE = 10**16, 10**14
+RIGHT, WRONG = keccak(b"right"), keccak(b"wrong")
+
+
+class Bench:
+    """A registry and a market on a private chain, one compute node, and the pool of auditors."""
+
+    def __init__(self, chain: Chain, pool: int) -> None:
+        self.chain = chain
+        self.owner = chain.account(0)
+        registry = chain.deploy("NodeRegistry", *NODE_REGISTRY_ARGS, sender=self.owner)
+        market = chain.deploy("TaskMarket", registry.address, *TASK_MARKET_PARAMS, sender=self.owner)
+        self.registry = chain.contract("NodeRegistry", registry.address)
+        self.market = chain.contract("TaskMarket", market.address)
+        for judge in (market.address, self.owner.address):
+            chain.transact(self.registry.functions.setJudge(judge, True), sender=self.owner)
+        self.requester = chain.account(1)
+        self.worker = chain.account(2)
+        self.join(self.worker, passed=PROMOTION_BAR)
+        chain.transact(self.registry.functions.promote(self.worker.address), sender=self.worker)
+        self.pool = [chain.account(3 + i) for i in range(pool)]
+        self.pool_gas = [self.join(node, passed=5, pool=True) for node in self.pool][-1]
+
+    def join(self, node: LocalAccount, *, passed: int, pool: bool = False) -> int:
+        self.chain.transact(self.registry.functions.register("peer", "endpoint"), sender=node, value=MIN_STAKE)
+        for _ in range(passed):
+            self.chain.transact(self.registry.functions.recordSpotCheck(node.address, True), sender=self.owner)
+        return gas(self.chain.transact(self.market.functions.joinAuditPool(), sender=node)) if pool else 0
+
+    def transfer(self) -> TxReceipt:
+        signed = self.owner.sign_transaction({
+            "to": self.requester.address, "value": 1, "gas": 21_000, "gasPrice": self.chain.w3.eth.gas_price,
+            "chainId": self.chain.chain_id, "nonce": self.chain.w3.eth.get_transaction_count(self.owner.address),
+        })
+        return self.chain.w3.eth.wait_for_transaction_receipt(self.chain.w3.eth.send_raw_transaction(signed.raw_transaction))
+
+    def lifecycle(self, worker_answer: bytes) -> list[tuple[str, int]]:
+        """Run one task with M auditors; return (step, gas) per transaction."""
+        f, chain = self.market.functions, self.chain
+        value = escrow(REWARD, AUDIT_FEE, M, MAX_ROUNDS)
+        post = chain.transact(f.post("bafy-module", keccak(b"m"), "bafy-input", keccak(b"i"), 10**9, REWARD, AUDIT_FEE,
+                                     M, 9 * WAD // 10), sender=self.requester, value=value)
+        task_id = int(self.market.events.TaskPosted().process_receipt(post)[0].args.taskId)
+        rows = [("post (escrow)", gas(post)), ("claim", gas(chain.transact(f.claim(task_id), sender=self.worker)))]
+        chain.w3.provider.make_request("anvil_mine", ["0x2"])
+        rows.append((f"drawAuditors (pool of {len(self.pool)})", gas(chain.transact(f.drawAuditors(task_id),
+                                                                                       sender=self.requester))))
+        by_address = {a.address: a for a in self.pool}
+        nodes = [self.worker] + [by_address[a] for a in chain.call(f.auditorsOf(task_id))]
+        answers = [worker_answer] + [RIGHT] * M
+        salts = [secrets.token_bytes(32) for _ in nodes]
+        for i, (node, answer, salt) in enumerate(zip(nodes, answers, salts)):
+            receipt = chain.transact(f.commit(task_id, commitment(answer, salt, node.address)), sender=node)
+            rows.append(("commit (worker)" if i == 0 else f"commit (auditor {i})", gas(receipt)))
+        chain.w3.provider.make_request("evm_increaseTime", [COMMIT_WINDOW + 1])
+        chain.w3.provider.make_request("anvil_mine", ["0x1"])
+        for i, (node, answer, salt) in enumerate(zip(nodes, answers, salts)):
+            receipt = chain.transact(f.reveal(task_id, answer, salt, "bafkreiexampleoutputcid"), sender=node)
+            rows.append(("reveal (worker)" if i == 0 else f"reveal (auditor {i})", gas(receipt)))
+        rows.append(("finalize (consensus, judge, pay)", gas(chain.transact(f.finalize(task_id), sender=self.requester))))
+        for payee in nodes + [self.requester]:
+            if chain.call(f.payments(payee.address)) > 0:
+                rows.append((f"withdrawPayments ({'requester' if payee is self.requester else 'node'})",
+                             gas(chain.transact(f.withdrawPayments(), sender=payee))))
+        return rows
+
+
+def gas(receipt: TxReceipt) -> int:
+    return int(receipt["gasUsed"])
+
+
+def run(chain: Chain, pool: int) -> tuple[int, list[tuple[str, int]], list[tuple[str, int]], int]:
+    bench = Bench(chain, pool)
+    reference = gas(bench.transfer())
+    honest = bench.lifecycle(RIGHT)
+    liar = bench.lifecycle(WRONG)
+    return reference, honest, liar, bench.pool_gas
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a pool of exactly 3 auditors only; a few seconds")
+    args = parser.parse_args()
+    pools = (M,) if args.quick else (M, 10, 25)
+
+    build()
+    results = []
+    for pool in pools:
+        with tempfile.TemporaryDirectory(prefix="kura-bench-") as folder:
+            port = free_port()
+            anvil = start_anvil(port, Path(folder))
+            try:
+                chain = Chain(Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}")), AccountSource(mnemonic=DEV_MNEMONIC))
+                results.append((pool, *run(chain, pool)))
+            finally:
+                anvil.stop()
+
+    pool, reference, honest, liar, join_gas = results[0]
+    print(f"task lifecycle, m = {M} auditors, pool of {pool}; reference: ETH transfer = {reference:,} gas\n")
+    print(f"{'step':<40} {'gas':>9} {'x transfer':>11}")
+    for name, used in [("joinAuditPool (once per auditor)", join_gas), *honest]:
+        print(f"{name:<40} {used:>9,} {used / reference:>11.2f}")
+    total = sum(used for _, used in honest)
+    print(f"{'TOTAL honest task':<40} {total:>9,} {total / reference:>11.2f}")
+    wrong_finalize = dict(liar)["finalize (consensus, judge, pay)"]
+    liar_total = sum(used for _, used in liar)
+    print(f"{'finalize, lying worker (slash, demote)':<40} {wrong_finalize:>9,} {wrong_finalize / reference:>11.2f}")
+    print(f"{'TOTAL task with a lying worker':<40} {liar_total:>9,} {liar_total / reference:>11.2f}")
+    if len(results) > 1:
+        print(f"\n{'drawAuditors vs pool size':<40} {'gas':>9} {'x transfer':>11}")
+        for pool, reference, honest, _, _ in results:
+            draw = next(used for name, used in honest if name.startswith("drawAuditors"))
+            print(f"{'pool of ' + str(pool):<40} {draw:>9,} {draw / reference:>11.2f}")
+
+
+if __name__ == "__main__":
+    main()
