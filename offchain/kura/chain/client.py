@@ -31,6 +31,9 @@ from kura.errors import ChainError, ConfigError, ContractRevertError, RpcUnreach
 Account.enable_unaudited_hdwallet_features()
 
 RECEIPT_TIMEOUT = 120.0
+RECEIPT_POLL = 0.02
+"""Seconds between receipt polls: a local devnet mines at once, so web3's default 0.1 s would
+dominate every transaction's latency."""
 GAS_MARGIN = 1.25
 """Head-room over the node's gas estimate. Estimates can fall short of what execution needs before
 refunds are applied (seen on Anvil for a transaction that clears storage slots), so every
@@ -189,7 +192,7 @@ class Chain:
             signed = sender.sign_transaction(tx)
             tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         try:
-            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT)
+            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT, poll_latency=RECEIPT_POLL)
         except TimeExhausted as exc:
             raise ChainError(f"transaction {tx_hash.to_0x_hex()} not mined within {RECEIPT_TIMEOUT:.0f}s") from exc
         if receipt["status"] != 1:

@@ -93,9 +93,9 @@ class KuboClient:
     def _json(self, command: str, params: dict[str, Any] | None = None, **kwargs: Any) -> Any:
         return self._post(command, params, **kwargs).json()
 
-    def id(self) -> NodeInfo:
+    def id(self, *, timeout: float | None = None) -> NodeInfo:
         """The node's peer id and listen addresses."""
-        data = self._json("id")
+        data = self._json("id", **({"timeout": timeout} if timeout is not None else {}))
         return NodeInfo(peer_id=data["ID"], addresses=tuple(data.get("Addresses") or ()), agent=data["AgentVersion"])
 
     def version(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from kura.errors import IpfsError, StorageError
 from kura.ipfs.cid import raw_cid
@@ -19,22 +20,25 @@ MANIFEST_REPLICAS = 3
 
 
 def publish(sealed: bytes, pool: NodePool, nodes: Sequence[StorageNode], *, replicas: int = MANIFEST_REPLICAS) -> bytes:
-    """Store and pin ``sealed`` on up to ``replicas`` of ``nodes``; return its SHA-256 digest.
+    """Store and pin ``sealed`` on the first ``replicas`` of ``nodes``, in parallel; return its SHA-256 digest.
 
     Raises:
         StorageError: if no node accepted it.
     """
     digest = hashlib.sha256(sealed).digest()
-    stored, errors = 0, []
-    for node in nodes:
-        if stored == replicas:
-            break
+    targets = list(nodes)[:replicas]
+
+    def put(node: StorageNode) -> str | None:
         try:
             pool.client(node).block_put(sealed, pin=True)
-            stored += 1
         except IpfsError as exc:
-            errors.append(f"{node.name}: {exc}")
-    if stored == 0:
+            return f"{node.name}: {exc}"
+        return None
+
+    with ThreadPoolExecutor(max_workers=max(1, len(targets))) as workers:
+        outcomes = list(workers.map(put, targets))
+    errors = [error for error in outcomes if error is not None]
+    if len(errors) == len(outcomes):
         raise StorageError(f"no storage node accepted the manifest ({'; '.join(errors) or 'no nodes'})")
     return digest
 

@@ -95,8 +95,7 @@ class NodePool:
         def ping(node: StorageNode) -> Probe | None:
             started = time.monotonic()
             try:
-                with KuboClient(node.api_url, proxy=self.proxy, timeout=timeout) as quick:
-                    peer_id = quick.id().peer_id
+                peer_id = self.client(node).id(timeout=timeout).peer_id
             except IpfsError:
                 return None
             return Probe(node, peer_id, time.monotonic() - started)
