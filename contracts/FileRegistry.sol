@@ -7,8 +7,43 @@ import {IFileRegistry} from "./interfaces/IFileRegistry.sol";
 /// @notice Records, per stored file, the owner, the pointer to the current encrypted manifest, a
 /// commitment to the share roots and the manifest version. Rotation replaces the pointer and
 /// voids every older version, so a leaked old manifest never resolves through kura again.
+///
+/// Repair. One contract, the `repairer` (kura's ShareRepairs), may swap a lost share's commitment
+/// leaf for its rebuilt copy's without the owner: it checks that the share was lost and proves the
+/// leaf, and calls `repairShares` with the root it read, so a concurrent change makes it revert.
+/// The deployer names the repairer once (`setRepairer`), since it is deployed after this registry.
 contract FileRegistry is IFileRegistry {
+    /// @notice The account that may name the `repairer`, once.
+    address public immutable deployer;
+    /// @notice The contract allowed to call `repairShares` (zero until set).
+    address public repairer;
+
     mapping(bytes32 fileId => FileRecord) private _files;
+
+    constructor() {
+        deployer = msg.sender;
+    }
+
+    /// @notice Name the repair contract (the deployer only, once).
+    /// @param repairer_ The ShareRepairs contract.
+    function setRepairer(address repairer_) external {
+        if (msg.sender != deployer) revert NotDeployer(msg.sender);
+        if (repairer != address(0)) revert RepairerAlreadySet(repairer);
+        if (repairer_ == address(0)) revert EmptyPointer();
+        repairer = repairer_;
+        emit RepairerSet(repairer_);
+    }
+
+    /// @inheritdoc IFileRegistry
+    function repairShares(bytes32 fileId, bytes32 expectedRoot, bytes32 sharesRoot) external {
+        if (msg.sender != repairer) revert NotRepairer(msg.sender);
+        FileRecord storage file = _live(fileId);
+        if (file.sharesRoot != expectedRoot) revert SharesChanged(fileId, expectedRoot, file.sharesRoot);
+        if (sharesRoot == bytes32(0)) revert EmptyPointer();
+        file.sharesRoot = sharesRoot;
+        file.updatedAt = uint32(block.timestamp);
+        emit SharesUpdated(fileId, file.version, sharesRoot);
+    }
 
     /// @notice Register a new file.
     /// @param fileId A fresh random id (it must not be derived from the owner or the content).

@@ -55,6 +55,27 @@ interface IFileRegistry {
     /// @notice `requested` is an old version of `fileId`; only `current` resolves.
     error SupersededVersion(bytes32 fileId, uint32 requested, uint32 current);
 
+    /// @notice The repair contract was named.
+    event RepairerSet(address indexed repairer);
+
+    /// @notice Only the deployer may name the repairer, not `caller`.
+    error NotDeployer(address caller);
+
+    /// @notice The repairer is already `repairer`; it is set once.
+    error RepairerAlreadySet(address repairer);
+
+    /// @notice Only the repair contract may repair shares, not `caller`.
+    error NotRepairer(address caller);
+
+    /// @notice The shares commitment of `fileId` is `current`, not the `expected` the repair was proved against.
+    error SharesChanged(bytes32 fileId, bytes32 expected, bytes32 current);
+
+    /// @notice Replace the shares commitment of `fileId` after a repair (the repair contract only).
+    /// @param fileId The file.
+    /// @param expectedRoot The commitment the repair was proved against.
+    /// @param sharesRoot The commitment with the rebuilt share's leaf.
+    function repairShares(bytes32 fileId, bytes32 expectedRoot, bytes32 sharesRoot) external;
+
     /// @notice The record of a live file.
     function fileOf(bytes32 fileId) external view returns (FileRecord memory);
 

@@ -61,6 +61,25 @@ def judge_of_node_registry(name: str) -> Wiring:
     return wire
 
 
+REPAIR_REWARD = 2 * 10**16
+"""ShareRepairs parameter: 0.02 ETH from the repair pool per committed repair (capped by the pool)."""
+
+
+def file_registry_repairer(name: str) -> Wiring:
+    """A wiring step that names contract ``name`` the FileRegistry's repairer."""
+
+    def wire(chain: Chain, deployed: dict[str, Deployed], deployer: LocalAccount) -> None:
+        files = chain.contract("FileRegistry", deployed["FileRegistry"].address)
+        chain.transact(files.functions.setRepairer(deployed[name].address), sender=deployer)
+
+    return wire
+
+
+def _share_repairs_args(deployed: dict[str, Deployed]) -> tuple[Any, ...]:
+    return (deployed["NodeRegistry"].address, deployed["StorageAudits"].address, deployed["FileRegistry"].address,
+            REPAIR_REWARD)
+
+
 def _storage_audits_args(deployed: dict[str, Deployed]) -> tuple[Any, ...]:
     return (deployed["NodeRegistry"].address, deployed["FileRegistry"].address, *STORAGE_AUDITS_PARAMS)
 
@@ -69,6 +88,8 @@ CONTRACTS: tuple[ContractSpec, ...] = (
     ContractSpec("FileRegistry"),
     ContractSpec("NodeRegistry", args=lambda _: NODE_REGISTRY_ARGS),
     ContractSpec("StorageAudits", args=_storage_audits_args, wire=(judge_of_node_registry("StorageAudits"),)),
+    ContractSpec("ShareRepairs", args=_share_repairs_args,
+                 wire=(judge_of_node_registry("ShareRepairs"), file_registry_repairer("ShareRepairs"))),
     ContractSpec("TaskMarket", args=lambda d: (d["NodeRegistry"].address, *TASK_MARKET_PARAMS),
                  wire=(judge_of_node_registry("TaskMarket"),)),
 )

@@ -29,12 +29,12 @@ from kura.crypto.params import CodeParams
 from kura.crypto.share import ShareInfo
 from kura.errors import ContractRevertError, KuraError, StorageError
 from kura.ipfs.cid import raw_cid
-from kura.storage import manifests, sharefiles
+from kura.storage import manifests, sharefiles, sharetable
 from kura.storage.commitment import shares_root
 from kura.storage.fetch import fetch_shares
 from kura.storage.manifest import Manifest, ShareEntry, open_sealed, seal
 from kura.storage.nodes import NodePool
-from kura.storage.placement import Placement, place_shares, unpin
+from kura.storage.placement import Placement, place_while_writing, unpin
 
 ZERO_ADDRESS = "0x" + "00" * 20
 Progress = Callable[[int], None]
@@ -63,7 +63,7 @@ class Retrieved:
 def _entry(placement: Placement, info: ShareInfo) -> ShareEntry:
     return ShareEntry(
         index=placement.index, cid=placement.cid, node=placement.node.name, api_url=placement.node.api_url,
-        peer_id=placement.peer_id, operator=ZERO_ADDRESS, size=info.size, chunk_count=info.chunk_count,
+        peer_id=placement.peer_id, operator=placement.node.operator, size=info.size, chunk_count=info.chunk_count,
         merkle_root=info.merkle_root, sha256=info.sha256,
     )
 
@@ -101,6 +101,7 @@ class StorageClient:
         self.owner = owner
         self._owner_key = ecies.load_private_key(owner.key)
         self._first_block = deployment.contracts["FileRegistry"].block
+        self.deployment = deployment
 
     def put(self, path: Path, params: CodeParams, *, progress: Progress | None = None,
             work_dir: Path | None = None) -> StoredFile:
@@ -115,13 +116,16 @@ class StorageClient:
             raise StorageError(f"{source} is not a readable file")
         file_id = secrets.token_bytes(32)
         with tempfile.TemporaryDirectory(prefix="kura-put-", dir=work_dir) as folder:
-            encoded = sharefiles.encode(source, params, file_id, Path(folder))
-            report = place_shares(encoded.paths, self.pool, progress=progress)
+            encoded, report = place_while_writing(
+                sharefiles.share_paths(params, Path(folder)),
+                lambda sinks: sharefiles.encode_to(source, params, file_id, sinks),
+                self.pool, progress=progress,
+            )
             try:
-                entries = tuple(_entry(p, encoded.file.share(p.index)) for p in report.placements)
+                entries = tuple(_entry(p, encoded.share(p.index)) for p in report.placements)
                 manifest = Manifest(
                     file_id=file_id, name=source.name, scheme=params.scheme, k=params.k, n=params.n,
-                    size=encoded.file.plaintext_size, codec=encoded.file.codec_fields(), shares=entries,
+                    size=encoded.plaintext_size, codec=encoded.codec_fields(), shares=entries,
                     created_at=int(time.time()),
                 )
                 sealed = seal(manifest, [self._owner_key.public_key()])
@@ -138,10 +142,13 @@ class StorageClient:
         Raises:
             ContractRevertError: ``UnknownFile`` / ``FileIsDeleted``.
             DecryptionError: if this account is not a reader.
-            StorageError: if the manifest does not match the on-chain commitment.
+            StorageError: if the manifest does not match the on-chain commitment, even after merging
+                the share table of the repairs made since it was sealed.
         """
         record = self.registry.file_of(file_id)
         manifest = open_sealed(manifests.resolve(record.manifest_digest, self.pool), self._owner_key)
+        if manifest.file_id == file_id and shares_root(manifest.shares) != record.shares_root:
+            manifest = sharetable.catch_up(manifest, record.shares_root, self.chain, self.deployment, self.pool)
         if manifest.file_id != file_id or shares_root(manifest.shares) != record.shares_root:
             raise StorageError(
                 f"the manifest of {file_id.hex()} does not match the shares commitment on chain: refusing to use it"

@@ -25,10 +25,13 @@ class StorageNode:
     Attributes:
         name: A stable label for messages (``node-3``).
         api_url: Its Kubo RPC API address.
+        operator: The node's address in the NodeRegistry (zero address when nodes come from the
+            configuration rather than the registry).
     """
 
     name: str
     api_url: str
+    operator: str = "0x" + "00" * 20
 
 
 @dataclass(frozen=True)
