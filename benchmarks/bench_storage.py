@@ -27,15 +27,7 @@ from kura.storage.client import StorageClient
 from kura.storage.nodes import NodePool, StorageNode, nodes_of
 
 MIB = 1 << 20
-
-
-def best_of(repeats: int, run) -> float:  # noqa: ANN001 - a zero-argument callable
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return min(times)
+REPEATS = 3
 
 
 def raw_reference(pool: NodePool, shares: dict[int, Path], k: int) -> tuple[float, float]:
@@ -75,16 +67,20 @@ def main() -> None:
                 for size in sizes:
                     source = Path(folder) / f"f{size}"
                     source.write_bytes(os.urandom(size))
-                    started = time.perf_counter()
-                    stored = client.put(source, params)
-                    put_time = time.perf_counter() - started
-                    started = time.perf_counter()
-                    client.get(stored.file_id, Path(folder) / "back")
-                    get_time = time.perf_counter() - started
+                    puts, gets = [], []
+                    for _ in range(REPEATS):
+                        started = time.perf_counter()
+                        stored = client.put(source, params)
+                        puts.append(time.perf_counter() - started)
+                        started = time.perf_counter()
+                        client.get(stored.file_id, Path(folder) / "back")
+                        gets.append(time.perf_counter() - started)
                     work = Path(folder) / "shares"
                     work.mkdir(exist_ok=True)
                     encoded = sharefiles.encode(source, params, os.urandom(32), work)
-                    add_time, cat_time = raw_reference(pool, encoded.paths, params.k)
+                    add_time, cat_time = (min(times) for times in zip(
+                        *(raw_reference(pool, encoded.paths, params.k) for _ in range(REPEATS))))
+                    put_time, get_time = min(puts), min(gets)
                     print(f"{size // MIB:>6}Mi {put_time:>8.3f} {add_time:>10.3f} {put_time / add_time:>8.2f} "
                           f"{get_time:>8.3f} {cat_time:>10.3f} {get_time / cat_time:>8.2f}")
                 register = stored.register_gas

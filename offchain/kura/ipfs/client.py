@@ -9,7 +9,8 @@ SOCKS5 proxy (e.g. Tor) is configured, every request to the node goes through it
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import secrets
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -112,6 +113,27 @@ class KuboClient:
         """
         params = {"pin": _flag(pin), "cid-version": "1", "raw-leaves": _flag(raw_leaves), "quieter": "true"}
         response = self._post("add", params, files={"file": ("share", content, "application/octet-stream")})
+        lines = [line for line in response.text.splitlines() if line.strip()]
+        return str(json.loads(lines[-1])["Hash"])
+
+    def add_chunks(self, chunks: Iterable[bytes], *, pin: bool = True) -> str:
+        """Add content that is still being produced, as one file (CIDv1, raw leaves); return its CID.
+
+        The multipart body is streamed with chunked transfer encoding, so nothing is buffered here.
+        """
+        boundary = secrets.token_hex(16)
+
+        def body() -> Iterator[bytes]:
+            yield (
+                f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"share\"\r\n"
+                "Content-Type: application/octet-stream\r\n\r\n"
+            ).encode()
+            yield from chunks
+            yield f"\r\n--{boundary}--\r\n".encode()
+
+        params = {"pin": _flag(pin), "cid-version": "1", "raw-leaves": "true", "quieter": "true"}
+        headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        response = self._post("add", params, content=body(), headers=headers)
         lines = [line for line in response.text.splitlines() if line.strip()]
         return str(json.loads(lines[-1])["Hash"])
 

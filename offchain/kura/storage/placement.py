@@ -8,18 +8,22 @@ share already placed is unpinned again and the put fails as a whole.
 
 from __future__ import annotations
 
+import queue
 import random
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, BinaryIO, TypeVar
 
 from kura.errors import IpfsError, StorageError
 from kura.storage.nodes import NodePool, Probe, StorageNode
 
 ByteProgress = Callable[[int], None]
+T = TypeVar("T")
+_STREAM_QUEUE = 8
+"""Writes buffered per live upload before the writer waits for the network (back-pressure)."""
 
 
 @dataclass(frozen=True)
@@ -57,11 +61,68 @@ class _CountingReader:
         return getattr(self._raw, name)
 
 
+class _Plan:
+    """Which live node gets which share, the spares, and what failed so far (thread-safe)."""
+
+    def __init__(self, count: int, pool: NodePool, exclude: set[str] | None, rng: random.Random | None) -> None:
+        live = [probe for probe in pool.probe() if probe.peer_id not in (exclude or set())]
+        if len(live) < count:
+            answering = ", ".join(probe.node.name for probe in live) or "none"
+            raise StorageError(
+                f"need {count} distinct live storage nodes but only {len(live)} answer ({answering}): "
+                "start more nodes or choose a smaller n"
+            )
+        order = (rng or random.SystemRandom()).sample(live, len(live))
+        self.assigned, self.spares = order[:count], order[count:]
+        self.failed: dict[str, str] = {}
+        self.pool = pool
+        self._guard = threading.Lock()
+
+    def spare_for(self, index: int, probe: Probe, error: Exception) -> Probe:
+        """Record that ``probe`` failed with share ``index`` and hand out a spare.
+
+        Raises:
+            StorageError: if no spare is left.
+        """
+        with self._guard:
+            self.failed[probe.node.name] = str(error)
+            if not self.spares:
+                raise StorageError(
+                    f"share {index} could not be placed: {probe.node.name} failed and no spare node is left"
+                ) from error
+            return self.spares.pop(0)
+
+    def upload_file(self, index: int, path: Path, probe: Probe, progress: ByteProgress | None) -> Placement:
+        """Upload a finished share file, moving to spares while nodes fail."""
+        while True:
+            try:
+                with open(path, "rb") as raw:
+                    cid = self.pool.client(probe.node).add(_CountingReader(raw, progress), pin=True)
+                return Placement(index, probe.node, probe.peer_id, cid)
+            except IpfsError as exc:
+                probe = self.spare_for(index, probe, exc)
+
+
+def _settle(plan: _Plan, outcomes: list[Callable[[], Placement]]) -> PlacementReport:
+    """Collect every share's placement; on any failure unpin the placed ones and raise the first error."""
+    placed: list[Placement] = []
+    error: StorageError | None = None
+    for outcome in outcomes:
+        try:
+            placed.append(outcome())
+        except StorageError as exc:
+            error = error or exc
+    if error is not None:
+        unpin(placed, plan.pool)
+        raise error
+    return PlacementReport(tuple(sorted(placed, key=lambda p: p.index)), plan.failed)
+
+
 def place_shares(
     shares: Mapping[int, Path], pool: NodePool, *, parallelism: int = 4, progress: ByteProgress | None = None,
     exclude: set[str] | None = None, rng: random.Random | None = None,
 ) -> PlacementReport:
-    """Upload and pin every share on its own node.
+    """Upload and pin every (finished) share file on its own node.
 
     Args:
         shares: Share index → file holding the share.
@@ -78,46 +139,86 @@ def place_shares(
         StorageError: if fewer live nodes than shares exist (nothing is uploaded then), or too many
             nodes failed during the upload (everything uploaded is unpinned again).
     """
-    live = [probe for probe in pool.probe() if probe.peer_id not in (exclude or set())]
-    if len(live) < len(shares):
-        answering = ", ".join(probe.node.name for probe in live) or "none"
-        raise StorageError(
-            f"need {len(shares)} distinct live storage nodes but only {len(live)} answer ({answering}): "
-            "start more nodes or choose a smaller n"
-        )
-    order = (rng or random.SystemRandom()).sample(live, len(live))
-    spares = order[len(shares):]
-    failed: dict[str, str] = {}
-    guard = threading.Lock()
-
-    def upload(index: int, probe: Probe) -> Placement:
-        while True:
-            try:
-                with open(shares[index], "rb") as raw:
-                    cid = pool.client(probe.node).add(_CountingReader(raw, progress), pin=True)
-                return Placement(index, probe.node, probe.peer_id, cid)
-            except IpfsError as exc:
-                with guard:
-                    failed[probe.node.name] = str(exc)
-                    if not spares:
-                        raise StorageError(
-                            f"share {index} could not be placed: {probe.node.name} failed and no spare node is left"
-                        ) from exc
-                    probe = spares.pop(0)
-
-    placed: list[Placement] = []
+    plan = _Plan(len(shares), pool, exclude, rng)
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as workers:
-        futures = [workers.submit(upload, index, order[i]) for i, index in enumerate(sorted(shares))]
-        error: StorageError | None = None
-        for future in futures:
-            try:
-                placed.append(future.result())
-            except StorageError as exc:
-                error = error or exc
-    if error is not None:
-        unpin(placed, pool)
-        raise error
-    return PlacementReport(tuple(sorted(placed, key=lambda p: p.index)), failed)
+        futures = [
+            workers.submit(plan.upload_file, index, shares[index], plan.assigned[i], progress)
+            for i, index in enumerate(sorted(shares))
+        ]
+        return _settle(plan, [future.result for future in futures])
+
+
+class _TeeSink:
+    """A share sink that writes to its file and hands a copy of every write to a live upload."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = open(path, "wb")  # noqa: SIM115 - closed by close()
+        self.chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=_STREAM_QUEUE)
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        self._file.write(data)
+        self.chunks.put(bytes(data))
+        return len(data)
+
+    def close(self) -> None:
+        self._file.close()
+        self.chunks.put(None)
+
+    def drain(self) -> Iterator[bytes]:
+        """The chunks written so far and to come, until the sink is closed."""
+        return iter(self.chunks.get, None)
+
+
+def place_while_writing(
+    paths: Mapping[int, Path], write: Callable[[list[BinaryIO]], T], pool: NodePool, *,
+    progress: ByteProgress | None = None, exclude: set[str] | None = None, rng: random.Random | None = None,
+) -> tuple[T, PlacementReport]:
+    """Upload every share to its own node *while* ``write`` produces the shares.
+
+    ``write`` receives one sink per share (in index order) and writes the shares into them; each
+    sink also keeps the share in ``paths[index]``, so a node that fails mid-stream is replaced by a
+    spare that gets the finished file. Uploading overlaps encoding, so a put costs about the longer
+    of the two instead of their sum.
+
+    Returns:
+        What ``write`` returned, and where each share went.
+
+    Raises:
+        StorageError: as :func:`place_shares`; nothing stays pinned when it is raised.
+    """
+    indices = sorted(paths)
+    plan = _Plan(len(indices), pool, exclude, rng)
+    sinks = {index: _TeeSink(paths[index]) for index in indices}
+
+    def stream(index: int, probe: Probe) -> Placement:
+        chunks = sinks[index].drain()
+        counted = _counted(chunks, progress)
+        try:
+            return Placement(index, probe.node, probe.peer_id, plan.pool.client(probe.node).add_chunks(counted))
+        except IpfsError as exc:
+            for _ in chunks:
+                pass
+            return plan.upload_file(index, paths[index], plan.spare_for(index, probe, exc), progress)
+
+    with ThreadPoolExecutor(max_workers=len(indices)) as workers:
+        futures = [workers.submit(stream, index, plan.assigned[i]) for i, index in enumerate(indices)]
+        try:
+            result = write([sinks[index] for index in indices])  # type: ignore[misc]
+        except BaseException:
+            for sink in sinks.values():
+                sink.close()
+            unpin([f.result() for f in futures if f.exception() is None], pool)
+            raise
+        for sink in sinks.values():
+            sink.close()
+        return result, _settle(plan, [future.result for future in futures])
+
+
+def _counted(chunks: Iterator[bytes], progress: ByteProgress | None) -> Iterator[bytes]:
+    for chunk in chunks:
+        if progress is not None:
+            progress(len(chunk))
+        yield chunk
 
 
 def unpin(placements: list[Placement] | tuple[Placement, ...], pool: NodePool) -> list[str]:

@@ -6,10 +6,11 @@ stays bounded by the codec's segment buffers whatever the file size.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from kura.crypto.codec import EncodedFile, decode_file, encode_file
 from kura.crypto.params import CodeParams
@@ -25,15 +26,23 @@ class EncodedShares:
     file: EncodedFile
 
 
-def encode(source: Path, params: CodeParams, file_id: bytes, folder: Path,
-           progress: Callable[[int], None] | None = None) -> EncodedShares:
+def share_paths(params: CodeParams, folder: Path) -> dict[int, Path]:
+    """Where the n share files of one encoding go."""
+    return {index: folder / f"share-{index}" for index in range(params.n)}
+
+
+def encode_to(source: Path, params: CodeParams, file_id: bytes, sinks: Sequence[BinaryIO]) -> EncodedFile:
+    """Encode ``source`` into ``sinks`` (one per share, in index order)."""
+    with open(source, "rb") as src:
+        return encode_file(src, params, sinks, file_id=file_id)
+
+
+def encode(source: Path, params: CodeParams, file_id: bytes, folder: Path) -> EncodedShares:
     """Encode ``source`` into ``folder/share-<i>`` files."""
-    paths = {index: folder / f"share-{index}" for index in range(params.n)}
+    paths = share_paths(params, folder)
     with ExitStack() as stack:
         sinks = [stack.enter_context(open(paths[index], "wb")) for index in range(params.n)]
-        with open(source, "rb") as src:
-            encoded = encode_file(src, params, sinks, progress, file_id=file_id)
-    return EncodedShares(paths, encoded)
+        return EncodedShares(paths, encode_to(source, params, file_id, sinks))
 
 
 def expected(manifest: Manifest) -> EncodedFile:
