@@ -13,6 +13,7 @@ import typer
 
 from kura.cli import chain, devnet, setup, sim
 from kura.cli import compute, node, store, task
+from kura.cli import audit, repair
 from kura.cli._output import fail
 from kura.errors import KuraError
 
@@ -29,6 +30,8 @@ app.add_typer(sim.app, name="sim")
 app.add_typer(task.app, name="task")
 app.add_typer(compute.app, name="compute")
 app.add_typer(node.app, name="node")
+app.add_typer(audit.app, name="audit")
+app.add_typer(repair.app, name="repair")
 app.command()(setup.setup)
 app.command()(chain.build)
 app.command()(chain.deploy)

@@ -1,6 +1,8 @@
-"""``kura node``: a node's standing in the shared registry (roles, credibility, promotion)."""
+"""``kura node``: a node's standing in the shared registry (roles, credibility, promotion), and the storage agent."""
 
 from __future__ import annotations
+
+import threading
 
 import typer
 
@@ -8,7 +10,9 @@ from kura.chain.deployments import load
 from kura.chain.node_registry import NodeRegistryClient
 from kura.chain.task_market import WAD, TaskMarketClient
 from kura.cli._context import JSON, NETWORK, connect
-from kura.cli._output import emit
+from kura.cli._output import console, emit
+from kura.paths import state_dir
+from kura.storage.agent import NodeAgent
 
 app = typer.Typer(help="Nodes in the shared registry: roles, credibility and promotion.", no_args_is_help=True)
 
@@ -33,3 +37,34 @@ def promote(
           "gas": int(receipt["gasUsed"])}, as_json=as_json,
          text=f"[green]promoted[/] {target} to compute node ({record.passed} spot-checks passed, "
               f"credibility {credibility / WAD:.4f})")
+
+
+@app.command("run")
+def run(
+    account: int = typer.Option(..., "--account", min=0, help="Index of the node operator's account."),
+    kubo_api: str = typer.Option(..., "--kubo-api", help="This node's Kubo RPC API URL."),
+    stake: float = typer.Option(1.0, "--stake", min=0.0, help="ETH to bond if not registered (or to top up to)."),
+    interval: float = typer.Option(2.0, "--interval", min=0.1, help="Seconds between chain polls."),
+    steps: int = typer.Option(0, "--steps", min=0, help="Stop after this many rounds (0: run until Ctrl-C)."),
+    network: str | None = NETWORK,
+) -> None:
+    """Run a storage node agent: register and stake if needed, then answer every audit of this node's shares."""
+    _, chain = connect(network)
+    deployment = load(chain)
+    operator = chain.account(account)
+    state = state_dir() / "agents" / f"{operator.address}.json"
+    agent = NodeAgent(chain, deployment, operator, kubo_api, state_file=state,
+                      log=lambda line: console.print(f"[dim]{operator.address[:10]}[/] {line}"))
+    record = agent.ensure_registered(int(stake * 10**18))
+    console.print(f"node {operator.address} {record.status.name.lower()}, stake {record.stake / 10**18:g} ETH, "
+                  f"peer {record.peer_id}")
+    stop = threading.Event()
+    if steps:
+        for _ in range(steps):
+            agent.step()
+            stop.wait(interval)
+        return
+    try:
+        agent.run(stop, interval=interval)
+    except KeyboardInterrupt:
+        stop.set()
