@@ -7,7 +7,9 @@ fresh Anvil (its own port and folder; nothing else is touched), registers a comp
 auditors, and measures every transaction of a task: post (escrow), claim, the random draw, four
 commits and reveals (worker + 3 auditors), finalize (consensus, spot-check records, payouts) and
 the withdrawals — once for an honest worker and once for a lying one (finalize then also slashes
-and demotes). The draw is also measured for larger audit pools (not with --quick). Reference,
+and demotes). Then a public post and a confidential one (the requester's public key checked and
+logged), both after the first task so the task counter costs the same. The draw is also measured
+for larger audit pools (not with --quick). Reference,
 measured in the same run: a plain ETH transfer; every figure is also given as a multiple of it.
 """
 
@@ -27,6 +29,7 @@ from kura.chain.build import build
 from kura.chain.client import AccountSource, Chain
 from kura.chain.deploy import NODE_REGISTRY_ARGS, TASK_MARKET_PARAMS
 from kura.chain.task_market import WAD, commitment, escrow
+from kura.compute.sealing import account_public_key
 from kura.devnet.anvil import DEV_MNEMONIC, start_anvil
 from kura.devnet.processes import free_port
 
@@ -69,14 +72,20 @@ class Bench:
         })
         return self.chain.w3.eth.wait_for_transaction_receipt(self.chain.w3.eth.send_raw_transaction(signed.raw_transaction))
 
+    def post(self, *, confidential: bool) -> TxReceipt:
+        """Post a task with M auditors; a confidential one names the requester's public key."""
+        key = account_public_key(self.requester.key) if confidential else bytes(64)
+        call = self.market.functions.post("bafy-module", keccak(b"m"), "bafy-input", keccak(b"i"), 10**9, REWARD,
+                                          AUDIT_FEE, M, 9 * WAD // 10, [key[:32], key[32:]])
+        return self.chain.transact(call, sender=self.requester, value=escrow(REWARD, AUDIT_FEE, M, MAX_ROUNDS))
+
     def lifecycle(self, worker_answer: bytes) -> list[tuple[str, int]]:
         """Run one task with M auditors; return (step, gas) per transaction."""
         f, chain = self.market.functions, self.chain
-        value = escrow(REWARD, AUDIT_FEE, M, MAX_ROUNDS)
-        post = chain.transact(f.post("bafy-module", keccak(b"m"), "bafy-input", keccak(b"i"), 10**9, REWARD, AUDIT_FEE,
-                                     M, 9 * WAD // 10), sender=self.requester, value=value)
+        post = self.post(confidential=False)
         task_id = int(self.market.events.TaskPosted().process_receipt(post)[0].args.taskId)
-        rows = [("post (escrow)", gas(post)), ("claim", gas(chain.transact(f.claim(task_id), sender=self.worker)))]
+        rows = [("post (escrow)", gas(post)),
+                ("claim", gas(chain.transact(f.claim(task_id), sender=self.worker)))]
         chain.w3.provider.make_request("anvil_mine", ["0x2"])
         rows.append((f"drawAuditors (pool of {len(self.pool)})", gas(chain.transact(f.drawAuditors(task_id),
                                                                                        sender=self.requester))))
@@ -104,12 +113,14 @@ def gas(receipt: TxReceipt) -> int:
     return int(receipt["gasUsed"])
 
 
-def run(chain: Chain, pool: int) -> tuple[int, list[tuple[str, int]], list[tuple[str, int]], int]:
+def run(chain: Chain, pool: int) -> tuple[int, list[tuple[str, int]], list[tuple[str, int]], int, tuple[int, int]]:
     bench = Bench(chain, pool)
     reference = gas(bench.transfer())
     honest = bench.lifecycle(RIGHT)
     liar = bench.lifecycle(WRONG)
-    return reference, honest, liar, bench.pool_gas
+    # Both after the first task, so the task counter costs the same in each.
+    posts = gas(bench.post(confidential=False)), gas(bench.post(confidential=True))
+    return reference, honest, liar, bench.pool_gas, posts
 
 
 def main() -> None:
@@ -130,7 +141,7 @@ def main() -> None:
             finally:
                 anvil.stop()
 
-    pool, reference, honest, liar, join_gas = results[0]
+    pool, reference, honest, liar, join_gas, (public_post, sealed_post) = results[0]
     print(f"task lifecycle, m = {M} auditors, pool of {pool}; reference: ETH transfer = {reference:,} gas\n")
     print(f"{'step':<40} {'gas':>9} {'x transfer':>11}")
     for name, used in [("joinAuditPool (once per auditor)", join_gas), *honest]:
@@ -141,9 +152,12 @@ def main() -> None:
     liar_total = sum(used for _, used in liar)
     print(f"{'finalize, lying worker (slash, demote)':<40} {wrong_finalize:>9,} {wrong_finalize / reference:>11.2f}")
     print(f"{'TOTAL task with a lying worker':<40} {liar_total:>9,} {liar_total / reference:>11.2f}")
+    print(f"\n{'post, public output (a later task)':<40} {public_post:>9,} {public_post / reference:>11.2f}")
+    print(f"{'post, confidential output (sealed)':<40} {sealed_post:>9,} {sealed_post / reference:>11.2f}")
+    print(f"{'  confidential - public':<40} {sealed_post - public_post:>+9,} {sealed_post / public_post:>10.3f}x")
     if len(results) > 1:
         print(f"\n{'drawAuditors vs pool size':<40} {'gas':>9} {'x transfer':>11}")
-        for pool, reference, honest, _, _ in results:
+        for pool, reference, honest, _, _, _ in results:
             draw = next(used for name, used in honest if name.startswith("drawAuditors"))
             print(f"{'pool of ' + str(pool):<40} {draw:>9,} {draw / reference:>11.2f}")
 

@@ -13,7 +13,9 @@ import {PullPayments} from "./utils/PullPayments.sol";
 ///
 /// Rules.
 ///  1. `post` escrows `reward + auditFee × auditors × maxRounds`. Until a worker claims it, the
-///     requester may `cancel` for a full refund.
+///     requester may `cancel` for a full refund. A requester may post with its own public key (checked
+///     against `msg.sender`, so a typo cannot seal the output to nobody): the task is then confidential,
+///     the key is logged in `OutputSealedTo` and the nodes upload the output encrypted to it.
 ///  2. `claim`: only an Active node with the Compute role of the NodeRegistry may become the worker.
 ///     The claim fixes `seedBlock = block.number + seedDelay`: nobody knows its hash when claiming.
 ///  3. `drawAuditors` (anyone, after the seed block): `auditors` distinct nodes are drawn from the
@@ -132,7 +134,8 @@ contract TaskMarket is ITaskMarket, PullPayments {
         uint96 reward,
         uint96 auditFee,
         uint8 auditors,
-        uint64 theta
+        uint64 theta,
+        bytes32[2] calldata requesterKey
     ) external payable returns (uint256 taskId) {
         if (bytes(moduleCid).length == 0 || bytes(inputCid).length == 0 || moduleHash == 0 || inputHash == 0) {
             revert MissingTaskData();
@@ -155,12 +158,14 @@ contract TaskMarket is ITaskMarket, PullPayments {
         t.theta = theta;
         t.auditors = auditors;
         t.state = TaskState.Open;
+        t.confidential = _isSealed(requesterKey);
         t.postedBlock = uint64(block.number);
         t.moduleHash = moduleHash;
         t.inputHash = inputHash;
         t.moduleCid = moduleCid;
         t.inputCid = inputCid;
         emit TaskPosted(taskId, msg.sender, moduleHash, inputHash, reward, budget, auditors, theta);
+        if (t.confidential) emit OutputSealedTo(taskId, requesterKey);
     }
 
     /// @inheritdoc ITaskMarket
@@ -341,6 +346,16 @@ contract TaskMarket is ITaskMarket, PullPayments {
     function _known(uint256 taskId) private view returns (Task storage t) {
         t = _tasks[taskId];
         if (t.state == TaskState.None) revert UnknownTask(taskId);
+    }
+
+    /// @dev True if the output must be sealed to `requesterKey`; reverts unless it is zero or the
+    /// caller's own public key (an Ethereum address is the last 20 bytes of the key's keccak256).
+    function _isSealed(bytes32[2] calldata requesterKey) private view returns (bool) {
+        if (requesterKey[0] == 0 && requesterKey[1] == 0) return false;
+        if (address(uint160(uint256(keccak256(abi.encodePacked(requesterKey))))) != msg.sender) {
+            revert BadRequesterKey(msg.sender, requesterKey);
+        }
+        return true;
     }
 
     function _inState(uint256 taskId, TaskState state) private view returns (Task storage t) {

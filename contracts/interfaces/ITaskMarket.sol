@@ -7,6 +7,10 @@ pragma solidity ^0.8.24;
 /// auditors drawn at random from the audit pool recompute it, everyone commits then reveals, and a
 /// credibility-weighted consensus among the auditors decides the accepted result. A compute node
 /// whose answer differs from the decided one is slashed and demoted to stray at once.
+///
+/// Confidential output: a requester that posts with its own secp256k1 public key asks the nodes to
+/// upload the output ECIES-encrypted to that key. Nodes still commit to the hash of the plaintext
+/// outcome (honest nodes agree bit for bit); only the bytes on IPFS are sealed.
 interface ITaskMarket {
     /// @notice Lifecycle of a task. `None` means no such task.
     /// Open → (claim) Drawing → (drawAuditors) Auditing → (finalize) Accepted | Drawing (next round) | Refunded;
@@ -32,6 +36,8 @@ interface ITaskMarket {
     /// @param auditors Auditors drawn per round (m).
     /// @param round Current audit round (1-based; 0 while Open).
     /// @param state Lifecycle state.
+    /// @param confidential True when the output must be uploaded encrypted to the requester's key
+    /// (the key is in the task's `OutputSealedTo` event).
     /// @param commitDeadline Last timestamp at which the current round accepts commitments.
     /// @param revealDeadline Last timestamp at which the current round accepts reveals.
     /// @param postedBlock Block the task was posted in (where to start reading its events).
@@ -51,6 +57,7 @@ interface ITaskMarket {
         uint8 auditors;
         uint8 round;
         TaskState state;
+        bool confidential;
         uint64 commitDeadline;
         uint64 revealDeadline;
         uint64 postedBlock;
@@ -84,6 +91,9 @@ interface ITaskMarket {
         uint8 auditors,
         uint64 theta
     );
+    /// @notice The task's output must be uploaded ECIES-encrypted to `publicKey`, the requester's
+    /// secp256k1 public key (x ‖ y, 64 raw bytes; its keccak256 ends with the requester's address).
+    event OutputSealedTo(uint256 indexed taskId, bytes32[2] publicKey);
     /// @notice Compute node `worker` claimed the task; round `round` auditors come from `seedBlock`'s hash.
     event TaskClaimed(uint256 indexed taskId, address indexed worker, uint64 seedBlock);
     /// @notice `auditor` was drawn for round `round`.
@@ -127,6 +137,8 @@ interface ITaskMarket {
     error ZeroFuel();
     /// @notice The module or input is not named (empty CID or zero hash).
     error MissingTaskData();
+    /// @notice `publicKey` is neither zero (public output) nor the secp256k1 public key of `requester`.
+    error BadRequesterKey(address requester, bytes32[2] publicKey);
     /// @notice `sent` wei does not cover `reward + auditFee × auditors × maxRounds` (`required`).
     error WrongEscrow(uint256 sent, uint256 required);
     /// @notice `caller` is not the task's requester.
@@ -176,6 +188,8 @@ interface ITaskMarket {
     /// @param auditFee Wei for each auditor that reveals the decided result.
     /// @param auditors Auditors per round (1 to `maxAuditors`).
     /// @param theta Group credibility needed to accept a result, WAD, in (0.5, 1].
+    /// @param requesterKey Zero for a public output; else the caller's own secp256k1 public key (x, y),
+    /// to which the nodes encrypt the output (the task is then `confidential`).
     /// @return taskId The new task's id.
     function post(
         string calldata moduleCid,
@@ -186,7 +200,8 @@ interface ITaskMarket {
         uint96 reward,
         uint96 auditFee,
         uint8 auditors,
-        uint64 theta
+        uint64 theta,
+        bytes32[2] calldata requesterKey
     ) external payable returns (uint256 taskId);
 
     /// @notice Cancel an Open (unclaimed) task and refund its escrow (requester only).

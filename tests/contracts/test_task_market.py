@@ -16,7 +16,8 @@ from kura.chain.client import Chain
 from kura.chain.node_registry import Role
 from kura.chain.pull_payments import reason_bytes
 from kura.chain.task_market import WAD, TaskState, commitment, escrow
-from kura.errors import ChainValueError, ContractRevertError
+from kura.compute.sealing import account_public_key
+from kura.errors import ChainError, ChainValueError, ContractRevertError
 from tests.contracts.compute_layer import (
     AUDIT_FEE, COMMIT_WINDOW, MARKET_PARAMS, MAX_AUDITORS, MAX_ROUNDS, MISS_BPS, REVEAL_WINDOW, REWARD, RIGHT,
     SLASH_BPS, THETA, WRONG, ComputeLayer,
@@ -24,6 +25,8 @@ from tests.contracts.compute_layer import (
 from tests.contracts.trust_layer import MIN_STAKE, PROMOTION_BAR, advance, cost, mine
 
 REQUESTER = 8
+PUBLIC = [bytes(32), bytes(32)]
+"""The ``requesterKey`` argument of a task whose output is public."""
 
 
 @pytest.fixture
@@ -75,13 +78,13 @@ def test_post_escrows_reward_and_full_audit_budget_and_records_the_task(
 
 def test_post_refuses_bad_input_and_wrong_escrow(chain: Chain, layer: ComputeLayer, requester: LocalAccount) -> None:
     post = layer.market.contract.functions.post
-    good = ("m", keccak(b"m"), "i", keccak(b"i"), 10, REWARD, AUDIT_FEE, 3, THETA)
+    good = ("m", keccak(b"m"), "i", keccak(b"i"), 10, REWARD, AUDIT_FEE, 3, THETA, PUBLIC)
     cases = {
         "MissingTaskData": [("", *good[1:]), (good[0], bytes(32), *good[2:]), (*good[:2], "", *good[3:]),
                             (*good[:3], bytes(32), *good[4:])],
         "ZeroFuel": [(*good[:4], 0, *good[5:])],
-        "BadAuditorCount": [(*good[:7], 0, THETA), (*good[:7], MAX_AUDITORS + 1, THETA)],
-        "BadThreshold": [(*good[:8], WAD // 2), (*good[:8], WAD + 1), (*good[:8], 0)],
+        "BadAuditorCount": [(*good[:7], 0, THETA, PUBLIC), (*good[:7], MAX_AUDITORS + 1, THETA, PUBLIC)],
+        "BadThreshold": [(*good[:8], WAD // 2, PUBLIC), (*good[:8], WAD + 1, PUBLIC), (*good[:8], 0, PUBLIC)],
     }
     for error, argument_lists in cases.items():
         for args in argument_lists:
@@ -90,6 +93,39 @@ def test_post_refuses_bad_input_and_wrong_escrow(chain: Chain, layer: ComputeLay
     for value in (full_escrow(3) - 1, full_escrow(3) + 1, 0):
         with reverts("WrongEscrow"):
             chain.transact(post(*good), sender=requester, value=value)
+    assert layer.market.task_count() == 0
+
+
+def test_a_confidential_post_records_the_flag_and_logs_the_requesters_own_key(
+    chain: Chain, layer: ComputeLayer, requester: LocalAccount
+) -> None:
+    key = account_public_key(requester.key)
+    public = layer.market.task_of(layer.post(requester, auditors=1))
+    assert not public.confidential
+    with pytest.raises(ChainError, match="not confidential"):
+        layer.market.requester_key(public)
+
+    task_id = layer.market.post("m", keccak(b"m"), "i", keccak(b"i"), fuel=10, reward=REWARD, audit_fee=AUDIT_FEE,
+                                auditors=1, theta=THETA, requester=requester, requester_key=key)
+    task = layer.market.task_of(task_id)
+    assert task.confidential and task.requester == requester.address
+    assert layer.market.requester_key(task) == key
+
+
+def test_a_confidential_post_refuses_any_key_but_the_requesters(
+    chain: Chain, layer: ComputeLayer, requester: LocalAccount
+) -> None:
+    post = layer.market.contract.functions.post
+    other = account_public_key(chain.account(REQUESTER + 1).key)
+    mine_ = account_public_key(requester.key)
+    for key in (other, mine_[:32] + bytes(32), bytes(32) + mine_[32:], secrets.token_bytes(64)):
+        with reverts("BadRequesterKey"):
+            chain.transact(post("m", keccak(b"m"), "i", keccak(b"i"), 10, REWARD, AUDIT_FEE, 1, THETA,
+                                [key[:32], key[32:]]), sender=requester, value=full_escrow(1))
+    for size in (33, 65):
+        with pytest.raises(ChainValueError, match="64-byte"):
+            layer.market.post("m", keccak(b"m"), "i", keccak(b"i"), fuel=10, reward=REWARD, audit_fee=AUDIT_FEE,
+                              auditors=1, theta=THETA, requester=requester, requester_key=bytes(size))
     assert layer.market.task_count() == 0
 
 
@@ -494,7 +530,7 @@ def test_behave_then_cheat_loses_more_than_it_earned(
 def test_a_reentrant_requester_cannot_withdraw_twice(chain: Chain, layer: ComputeLayer) -> None:
     attacker = chain.contract("ReentrantPayee", chain.deploy("ReentrantPayee", sender=chain.account(7)).address)
     post = layer.market.contract.functions.post(
-        "m", keccak(b"m"), "i", keccak(b"i"), 10, REWARD, AUDIT_FEE, 1, THETA
+        "m", keccak(b"m"), "i", keccak(b"i"), 10, REWARD, AUDIT_FEE, 1, THETA, PUBLIC
     )._encode_transaction_data()
     chain.transact(attacker.functions.execute(layer.market.contract.address, post), sender=chain.account(7),
                    value=full_escrow(1))

@@ -20,11 +20,12 @@ from kura.chain.node_registry import NodeRegistryClient, Role
 from kura.chain.task_market import TaskMarketClient, TaskState
 from kura.compute import tasks
 from kura.compute.behaviour import Behaviour, Mode
-from kura.compute.requester import TaskTerms, fetch_result, submit
+from kura.compute.requester import TaskTerms, fetch_result, output_commitment, submit
 from kura.compute.sandbox import Sandbox
+from kura.compute.sealing import open_output
 from kura.compute.worker import ComputeAgent
 from kura.devnet.state import DevnetState
-from kura.errors import TaskError
+from kura.errors import DecryptionError, TaskError
 from kura.ipfs.client import KuboClient
 from tests.contracts.compute_layer import AUDIT_FEE, REWARD, SLASH_BPS, ComputeLayer
 from tests.contracts.trust_layer import MIN_STAKE, PROMOTION_BAR, advance, mine
@@ -80,8 +81,9 @@ def drive(layer: ComputeLayer, agents: Sequence[ComputeAgent], task_id: int, *, 
 
 
 def post_textstats(layer: ComputeLayer, kubos: list[KuboClient], requester: LocalAccount, *, auditors: int,
-                   theta: int = 9 * 10**17) -> int:
-    terms = TaskTerms(reward=REWARD, auditors=auditors, audit_fee=AUDIT_FEE, theta=theta, fuel=10**8)
+                   theta: int = 9 * 10**17, confidential: bool = False) -> int:
+    terms = TaskTerms(reward=REWARD, auditors=auditors, audit_fee=AUDIT_FEE, theta=theta, fuel=10**8,
+                      confidential=confidential)
     return submit(layer.market, kubos[0], tasks.load("textstats"), TEXT, terms, requester=requester)
 
 
@@ -109,6 +111,56 @@ def test_an_honest_task_completes_and_its_result_matches_a_local_run(
     assert chain.w3.eth.get_balance(worker.address) > before + REWARD * 9 // 10  # paid, minus gas
     assert layer.market.payments(worker.address) == 0  # withdrawn by the agent
     assert [layer.registry.node_of(a.address).passed for a in auditors] == [6, 6, 6]
+
+
+class TamperingKubo(KuboClient):
+    """A real Kubo client that flips one bit of what it fetches for the CIDs in ``tampered``."""
+
+    def __init__(self, url: str, tampered: set[str]) -> None:
+        super().__init__(url)
+        self.tampered = tampered
+
+    def cat(self, cid: str, *, timeout: float | None = None) -> bytes:
+        data = bytearray(super().cat(cid, timeout=timeout))
+        if cid in self.tampered:
+            data[len(data) // 2] ^= 0x01
+        return bytes(data)
+
+
+def test_a_confidential_task_completes_with_its_output_sealed_to_the_requester_on_ipfs(
+    chain: Chain, layer: ComputeLayer, kubos: list[KuboClient], devnet: DevnetState
+) -> None:
+    requester, other = chain.account(REQUESTER), chain.account(REQUESTER + 1)
+    worker = agent(layer, layer.compute_node(1), kubos[1], work=True, audit=False)
+    auditors = [agent(layer, layer.node(10 + i, passed=5, pool=False), kubos[2 + i]) for i in range(3)]
+    join_pool(auditors)
+    task_id = post_textstats(layer, kubos, requester, auditors=3, confidential=True)
+    assert layer.market.task_of(task_id).confidential
+
+    assert drive(layer, [worker, *auditors], task_id) is TaskState.ACCEPTED
+
+    plaintext = local_output()
+    task = layer.market.task_of(task_id)
+    cids = [r.output_cid for r in layer.market.reveals(task)]
+    assert len(set(cids)) == 4  # one fresh ephemeral key per node: four different ciphertexts
+    market = layer.market.contract.address
+    for cid in cids:
+        sealed = kubos[5].cat(cid)
+        assert sealed != plaintext and plaintext not in sealed and plaintext[:16] not in sealed
+        assert open_output(requester.key, sealed, market=market, task_id=task_id) == plaintext
+        with pytest.raises(DecryptionError):
+            open_output(other.key, sealed, market=market, task_id=task_id)
+    assert fetch_result(layer.market, kubos[5], task_id, requester=requester) == plaintext
+    assert task.result == output_commitment(plaintext)  # nodes committed to the plaintext outcome
+    for wrong in (other, None):
+        with pytest.raises(DecryptionError, match=f"sealed to its requester {requester.address}"):
+            fetch_result(layer.market, kubos[5], task_id, requester=wrong)
+
+    with TamperingKubo(devnet.kubo[5].api_url, set(cids[:3])) as partly:
+        assert fetch_result(layer.market, partly, task_id, requester=requester) == plaintext
+    with TamperingKubo(devnet.kubo[5].api_url, set(cids)) as wholly, \
+            pytest.raises(TaskError, match="4 were altered"):
+        fetch_result(layer.market, wholly, task_id, requester=requester)
 
 
 def test_a_lying_worker_is_caught_slashed_demoted_and_the_requester_gets_the_right_result(
@@ -195,7 +247,9 @@ def one_line_error(done: subprocess.CompletedProcess[str], fragment: str) -> Non
     assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], done.stderr
 
 
-def test_cli_submit_work_audit_status_result_and_promote(chain: Chain, deployment: Deployment, tmp_path: Path) -> None:
+def test_cli_submit_work_audit_status_result_and_promote(
+    chain: Chain, deployment: Deployment, kubos: list[KuboClient], tmp_path: Path
+) -> None:
     owner = chain.account(0)
     market, registry = TaskMarketClient(chain, deployment), NodeRegistryClient(chain, deployment)
     registry.set_judge(owner.address, True, owner=owner)
@@ -215,12 +269,16 @@ def test_cli_submit_work_audit_status_result_and_promote(chain: Chain, deploymen
     try:
         wait_for(lambda: len(market.audit_pool()) >= 3, "auditors joining the pool")
         (tmp_path / "input.txt").write_bytes(TEXT)
-        posted = kura_json("task", "submit", "textstats", str(tmp_path / "input.txt"), "--reward", "0.01",
-                           "--auditors", "3", "--audit-fee", "0.001", "--theta", "0.9", "--fuel", str(10**8),
-                           "--account", str(requester))
+        submit_args = ("task", "submit", "textstats", str(tmp_path / "input.txt"), "--reward", "0.01", "--auditors",
+                       "3", "--audit-fee", "0.001", "--theta", "0.9", "--fuel", str(10**8), "--account", str(requester))
+        posted = kura_json(*submit_args)
         task_id = posted["task_id"]
         assert posted["reward_eth"] == "0.01" and posted["auditors"] == 3  # the worker may have claimed it already
+        assert posted["confidential"] is False
         wait_for(lambda: phase(chain, market, task_id), "the task to be accepted", timeout=120)
+        sealed = kura_json(*submit_args, "--confidential")
+        assert sealed["confidential"] is True
+        wait_for(lambda: phase(chain, market, sealed["task_id"]), "the confidential task to be accepted", timeout=120)
     finally:
         for process in agents:
             process.terminate()
@@ -231,6 +289,12 @@ def test_cli_submit_work_audit_status_result_and_promote(chain: Chain, deploymen
     done = kura("task", "result", str(task_id), "-o", str(tmp_path / "out.json"))
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out.json").read_bytes() == local_output()
+    sealed_id = str(sealed["task_id"])
+    fetched = kura_json("task", "result", sealed_id, "-o", str(tmp_path / "sealed.json"), "--account", str(requester))
+    assert fetched["size"] == len(local_output()) and (tmp_path / "sealed.json").read_bytes() == local_output()
+    reveals = kura_json("task", "status", sealed_id)["reveals"]
+    assert len(reveals) == 4 and all(local_output() not in kubos[0].cat(r["output_cid"]) for r in reveals)
+    one_line_error(kura("task", "result", sealed_id, "-o", str(tmp_path / "x")), "sealed to its requester")
     one_line_error(kura("task", "result", "999999", "-o", str(tmp_path / "x")), "UnknownTask")
     one_line_error(kura("task", "submit", "no-such-task", str(tmp_path / "input.txt"), "--reward", "1"),
                    "neither a file nor a shipped task")

@@ -51,6 +51,7 @@ class Task:
     auditors: int
     round: int
     state: TaskState
+    confidential: bool
     commit_deadline: int
     reveal_deadline: int
     posted_block: int
@@ -132,16 +133,26 @@ class TaskMarketClient(PullPaymentsClient):
         auditors: int,
         theta: int,
         requester: LocalAccount,
+        requester_key: bytes = b"",
     ) -> int:
         """Post a task, escrowing :func:`escrow` wei, and return its id.
 
+        Args:
+            requester_key: Empty for a public output; else the requester's raw 64-byte secp256k1 public
+                key, which makes the task confidential (nodes upload the output encrypted to it).
+
         Raises:
-            ContractRevertError: ``MissingTaskData``, ``ZeroFuel``, ``BadAuditorCount``, ``BadThreshold``
-                or ``WrongEscrow``.
+            ChainValueError: if ``requester_key`` is neither empty nor 64 bytes.
+            ContractRevertError: ``MissingTaskData``, ``ZeroFuel``, ``BadAuditorCount``, ``BadThreshold``,
+                ``WrongEscrow`` or ``BadRequesterKey`` (not the requester's own key).
         """
+        if len(requester_key) not in (0, 64):
+            raise ChainValueError(f"requester_key must be empty or a raw 64-byte public key (got {len(requester_key)})")
+        key = requester_key or bytes(64)
         value = escrow(reward, audit_fee, auditors, self.params().max_rounds)
         call = self.contract.functions.post(
-            module_cid, module_hash, input_cid, input_hash, fuel, reward, audit_fee, auditors, theta
+            module_cid, module_hash, input_cid, input_hash, fuel, reward, audit_fee, auditors, theta,
+            [key[:32], key[32:]],
         )
         receipt = self.chain.transact(call, sender=requester, value=value)
         events = self.contract.events.TaskPosted().process_receipt(receipt, errors=DISCARD)
@@ -227,11 +238,11 @@ class TaskMarketClient(PullPaymentsClient):
             ContractRevertError: ``UnknownTask``.
         """
         raw = self.chain.call(self.contract.functions.taskOf(task_id))
-        (requester, reward, worker, audit_fee, fuel, theta, seed_block, auditors, round_, state, commit_deadline,
-         reveal_deadline, posted_block, module_hash, input_hash, result, module_cid, input_cid) = raw
+        (requester, reward, worker, audit_fee, fuel, theta, seed_block, auditors, round_, state, confidential,
+         commit_deadline, reveal_deadline, posted_block, module_hash, input_hash, result, module_cid, input_cid) = raw
         return Task(
             task_id, requester, reward, worker, audit_fee, fuel, theta, seed_block, auditors, round_,
-            TaskState(state), commit_deadline, reveal_deadline, posted_block, bytes(module_hash),
+            TaskState(state), confidential, commit_deadline, reveal_deadline, posted_block, bytes(module_hash),
             bytes(input_hash), bytes(result), module_cid, input_cid,
         )
 
@@ -270,6 +281,23 @@ class TaskMarketClient(PullPaymentsClient):
             from_block=task.posted_block, argument_filters={"taskId": task.task_id}
         )
         return [Reveal(log.args.node, bytes(log.args.result), log.args.outputCid) for log in logs]
+
+    def requester_key(self, task: Task) -> bytes:
+        """The raw 64-byte public key a confidential ``task``'s output is sealed to (its ``OutputSealedTo`` event).
+
+        Raises:
+            ChainError: if the task is not confidential, or the chain holds no such event (pruned logs).
+        """
+        if not task.confidential:
+            raise ChainError(f"task {task.task_id} is not confidential: its output is public")
+        logs = self.contract.events.OutputSealedTo().get_logs(
+            from_block=task.posted_block, to_block=task.posted_block, argument_filters={"taskId": task.task_id}
+        )
+        if not logs:
+            raise ChainError(f"task {task.task_id} is confidential but block {task.posted_block} holds no "
+                             "OutputSealedTo event: use an RPC node that keeps logs")
+        x, y = logs[0].args.publicKey
+        return bytes(x) + bytes(y)
 
     def params(self) -> MarketParams:
         """The deployment parameters."""

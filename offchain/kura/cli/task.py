@@ -40,11 +40,13 @@ def submit_task(
     audit_fee: str = typer.Option("0", "--audit-fee", help="Ether per auditor whose answer is accepted."),
     theta: float = typer.Option(0.99, "--theta", min=0.5, max=1.0, help="Credibility needed to accept a result."),
     fuel: int = typer.Option(DEFAULT_FUEL, "--fuel", min=1, help="Fuel limit of every run."),
+    confidential: bool = typer.Option(False, "--confidential",
+                                      help="Nodes upload the output encrypted to the requester account's key."),
     network: str | None = NETWORK, account: int = ACCOUNT, ipfs_node: int | None = IPFS_NODE, as_json: bool = JSON,
 ) -> None:
     """Publish MODULE and INPUT on IPFS and post the task, escrowing the reward and the audit budget."""
     terms = TaskTerms(reward=to_wei(reward), auditors=auditors, audit_fee=to_wei(audit_fee),
-                      theta=int(round(theta * 10**6)) * (WAD // 10**6), fuel=fuel)
+                      theta=int(round(theta * 10**6)) * (WAD // 10**6), fuel=fuel, confidential=confidential)
     with session(network, account, ipfs_node) as s:
         task_id = submit(s.market, s.ipfs, _module_bytes(module), input_path.read_bytes(), terms, requester=s.account)
         task = s.market.task_of(task_id)
@@ -76,9 +78,12 @@ def result(
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the result bytes."),
     network: str | None = NETWORK, account: int = ACCOUNT, ipfs_node: int | None = IPFS_NODE, as_json: bool = JSON,
 ) -> None:
-    """Fetch the accepted output of TASK_ID from IPFS, check it against the hash on chain, and write it."""
+    """Fetch the accepted output of TASK_ID from IPFS, check it against the hash on chain, and write it.
+
+    A confidential task's output is decrypted with --account's key, which must be the requester's.
+    """
     with session(network, account, ipfs_node) as s:
-        data = fetch_result(s.market, s.ipfs, task_id)
+        data = fetch_result(s.market, s.ipfs, task_id, requester=s.account)
     output.write_bytes(data)
     emit({"task_id": task_id, "path": str(output), "size": len(data)}, as_json=as_json,
          text=f"[green]wrote[/] {output} ({len(data):,} bytes, verified against the accepted result)")
@@ -90,7 +95,8 @@ def _describe(task: Task) -> dict[str, object]:
         "task_id": task.task_id, "state": task.state.name, "round": task.round, "requester": task.requester,
         "worker": "" if task.worker.lower() == zero else task.worker, "reward_eth": to_ether(task.reward),
         "audit_fee_eth": to_ether(task.audit_fee), "auditors": task.auditors, "theta": task.theta / WAD,
-        "fuel": task.fuel, "module_cid": task.module_cid, "input_cid": task.input_cid,
+        "fuel": task.fuel, "confidential": task.confidential, "module_cid": task.module_cid,
+        "input_cid": task.input_cid,
         "commit_deadline": task.commit_deadline, "reveal_deadline": task.reveal_deadline,
         "result": "0x" + task.result.hex() if any(task.result) else "",
     }

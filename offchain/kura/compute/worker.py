@@ -6,7 +6,8 @@ and does whatever is due, in this order, for every task it follows:
 * as a **worker** (a Compute-role node, ``work=True``): claim an Open task when it holds none;
 * as an **auditor** (``audit=True``): be in the audit pool; follow tasks it was drawn for;
 * for a task it takes part in: fetch module and input from IPFS, check them against the hashes
-  posted on chain, run them in the sandbox, publish the output on IPFS, then **commit** the result
+  posted on chain, run them in the sandbox, publish the output on IPFS (sealed to the requester's
+  key when the task is confidential, see :mod:`kura.compute.sealing`), then **commit** the result
   (the outcome's commitment hash, see :mod:`kura.compute._outcome`) under a fresh salt, **reveal**
   it after the commit deadline, and **finalize** the round once it is over;
 * help liveness: draw a followed task's auditors once its seed block is mined;
@@ -32,6 +33,7 @@ from kura.chain.node_registry import NodeRegistryClient, Role
 from kura.chain.task_market import Task, TaskMarketClient, TaskState
 from kura.compute.behaviour import Behaviour
 from kura.compute.sandbox import Sandbox, TaskOutcome, TaskStatus
+from kura.compute.sealing import seal_output
 from kura.errors import ContractRevertError, KuraError
 from kura.ipfs.client import KuboClient
 
@@ -173,7 +175,7 @@ class ComputeAgent:
 
     def _commit(self, task: Task, actions: list[str], *, as_worker: bool) -> None:
         outcome = self.execute(task)
-        output_cid = self.ipfs.add(outcome.output) if outcome.ok else ""
+        output_cid = self.ipfs.add(self._publishable(task, outcome.output)) if outcome.ok else ""
         result = self.behaviour.answer(outcome.commitment_hash, as_worker=as_worker)
         answer = _Answer(result, secrets.token_bytes(32), output_cid, task.round)
         if self._try(actions, f"committed task {task.task_id}" + (" (as worker)" if as_worker else ""),
@@ -194,6 +196,13 @@ class ComputeAgent:
         if keccak(module) != task.module_hash or keccak(data) != task.input_hash:
             return TaskOutcome(TaskStatus.INVALID_MODULE, detail="module or input bytes do not match the posted hashes")
         return self.sandbox.run(module, data, fuel=task.fuel)
+
+    def _publishable(self, task: Task, output: bytes) -> bytes:
+        """The bytes to put on IPFS: ``output`` itself, or sealed to the requester of a confidential task."""
+        if not task.confidential:
+            return output
+        return seal_output(self.market.requester_key(task), output, market=self.market.contract.address,
+                           task_id=task.task_id)
 
     # ---------------------------------------------------------------- helpers
 
