@@ -142,14 +142,21 @@ class KuboClient:
         kwargs = {"timeout": timeout} if timeout is not None else {}
         return self._post("cat", {"arg": cid}, **kwargs).content
 
-    def cat_stream(self, cid: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+    def cat_stream(self, cid: str, chunk_size: int = 1 << 20, *, local_only: bool = False) -> Iterator[bytes]:
         """Stream the content of ``cid`` in chunks, without holding it all in memory.
+
+        Args:
+            cid: What to read.
+            chunk_size: Bytes per yielded chunk.
+            local_only: Serve only from this node's own store: fail at once if it lacks a block
+                instead of searching the network for it (a share holder must *have* its share).
 
         Raises:
             IpfsError: if the node fails before or during the transfer.
         """
+        params = {"arg": cid, "offline": _flag(local_only)}
         try:
-            with self._http.stream("POST", "/cat", params={"arg": cid}) as response:
+            with self._http.stream("POST", "/cat", params=params) as response:
                 if response.status_code != 200:
                     response.read()
                     raise IpfsError(f"IPFS node {self.base_url} refused cat: {_error_message(response)}")

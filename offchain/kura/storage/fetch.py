@@ -58,7 +58,7 @@ def fetch_shares(
             target = folder / f"share-{placement.index}"
             try:
                 with open(target, "wb") as out:
-                    for chunk in pool.client(placement.node).cat_stream(placement.cid):
+                    for chunk in pool.client(placement.node).cat_stream(placement.cid, local_only=True):
                         out.write(chunk)
                         if progress is not None:
                             progress(len(chunk))
