@@ -17,19 +17,14 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import tempfile
-from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
-from web3 import Web3
 from web3.types import TxReceipt
 
-from kura.chain.build import build
-from kura.chain.client import AccountSource, Chain
+from kura.chain.client import Chain
+from kura.chain.scratch import scratch_chain
 from kura.chain.deploy import NODE_REGISTRY_ARGS, STORAGE_AUDITS_PARAMS
 from kura.crypto import merkle
-from kura.devnet.anvil import DEV_MNEMONIC, start_anvil
-from kura.devnet.processes import free_port
 
 ANSWER_TARGET = 120_000
 LEAF_BYTES = 57  # abi.encodePacked(uint8 index, address node, uint32 chunkCount, bytes32 shareRoot)
@@ -95,15 +90,8 @@ def main() -> None:
     args = parser.parse_args()
     exponents = (0, 16) if args.quick else (0, 4, 8, 12, 16)
 
-    build()
-    with tempfile.TemporaryDirectory(prefix="kura-bench-") as folder:
-        port = free_port()
-        anvil = start_anvil(port, Path(folder))
-        try:
-            chain = Chain(Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}")), AccountSource(mnemonic=DEV_MNEMONIC))
-            rows = measure(Bench(chain), exponents)
-        finally:
-            anvil.stop()
+    with scratch_chain() as chain:
+        rows = measure(Bench(chain), exponents)
     reference = rows[0][1]
     print(f"{'operation':<44} {'gas':>9} {'x transfer':>11} {'vs 120k':>8}")
     for name, gas in rows:

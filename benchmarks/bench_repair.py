@@ -14,18 +14,13 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import tempfile
-from pathlib import Path
 
 from eth_utils import to_canonical_address
-from web3 import Web3
 
-from kura.chain.build import build
-from kura.chain.client import AccountSource, Chain
+from kura.chain.client import Chain
+from kura.chain.scratch import scratch_chain
 from kura.crypto import merkle
 from kura.crypto.msr import ProductMatrixMSR
-from kura.devnet.anvil import DEV_MNEMONIC, start_anvil
-from kura.devnet.processes import free_port
 
 ETH = 10**18
 
@@ -82,18 +77,11 @@ def main() -> None:
         moved, naive, bound, share = traffic(k, n, size)
         print(f"{k:>3}-of-{n:<3} {2 * k - 2:>3} {moved:>12,} {naive:>12,} {bound:>12,.0f} "
               f"{moved / bound:>9.3f} {moved / naive:>9.3f} {moved / share:>9.2f}")
-    build()
-    with tempfile.TemporaryDirectory(prefix="kura-bench-") as folder:
-        port = free_port()
-        anvil = start_anvil(port, Path(folder))
-        try:
-            chain = Chain(Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}")), AccountSource(mnemonic=DEV_MNEMONIC))
-            print(f"\n{'file shares':>11} {'commitRepair gas':>17} {'x transfer':>11}")
-            for n in ((5, 16) if args.quick else (3, 5, 16, 64)):
-                gas = commit_gas(chain, n)
-                print(f"{n:>11} {gas:>17,} {gas / 21_000:>11.2f}")
-        finally:
-            anvil.stop()
+    with scratch_chain() as chain:
+        print(f"\n{'file shares':>11} {'commitRepair gas':>17} {'x transfer':>11}")
+        for n in ((5, 16) if args.quick else (3, 5, 16, 64)):
+            gas = commit_gas(chain, n)
+            print(f"{n:>11} {gas:>17,} {gas / 21_000:>11.2f}")
 
 
 if __name__ == "__main__":

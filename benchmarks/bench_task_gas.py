@@ -17,21 +17,16 @@ from __future__ import annotations
 
 import argparse
 import secrets
-import tempfile
-from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
-from web3 import Web3
 from web3.types import TxReceipt
 
-from kura.chain.build import build
-from kura.chain.client import AccountSource, Chain
+from kura.chain.client import Chain
+from kura.chain.scratch import scratch_chain
 from kura.chain.deploy import NODE_REGISTRY_ARGS, TASK_MARKET_PARAMS
 from kura.chain.task_market import WAD, commitment, escrow
 from kura.compute.sealing import account_public_key
-from kura.devnet.anvil import DEV_MNEMONIC, start_anvil
-from kura.devnet.processes import free_port
 
 M = 3
 MIN_STAKE, PROMOTION_BAR = NODE_REGISTRY_ARGS[0], NODE_REGISTRY_ARGS[4]
@@ -129,17 +124,10 @@ def main() -> None:
     args = parser.parse_args()
     pools = (M,) if args.quick else (M, 10, 25)
 
-    build()
     results = []
     for pool in pools:
-        with tempfile.TemporaryDirectory(prefix="kura-bench-") as folder:
-            port = free_port()
-            anvil = start_anvil(port, Path(folder))
-            try:
-                chain = Chain(Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}")), AccountSource(mnemonic=DEV_MNEMONIC))
-                results.append((pool, *run(chain, pool)))
-            finally:
-                anvil.stop()
+        with scratch_chain() as chain:
+            results.append((pool, *run(chain, pool)))
 
     pool, reference, honest, liar, join_gas, (public_post, sealed_post) = results[0]
     print(f"task lifecycle, m = {M} auditors, pool of {pool}; reference: ETH transfer = {reference:,} gas\n")
