@@ -16,6 +16,7 @@ from kura.cli._output import console, emit
 from kura.crypto.params import CodeParams, Scheme
 from kura.storage.client import StorageClient, parse_file_id
 from kura.storage.nodes import NodePool, nodes_of
+from kura.storage.registry_nodes import NodeDirectory
 
 app = typer.Typer(help="Store files confidentially: encrypted, split into k-of-n shares on distinct IPFS nodes.",
                   no_args_is_help=True)
@@ -26,9 +27,12 @@ FILE_ID = typer.Argument(..., help="The file id printed by `kura store put` (64 
 
 @contextmanager
 def _client(network: str | None, account: int) -> Iterator[StorageClient]:
+    """A storage client on the registry's active nodes, or on the configured ones while none registered."""
     config, chain = connect(network)
-    with NodePool(nodes_of(config), proxy=config.socks_proxy) as pool:
-        yield StorageClient(chain, load(chain), pool, chain.account(account))
+    deployment = load(chain)
+    nodes = NodeDirectory(chain, deployment).storage_nodes() or nodes_of(config)
+    with NodePool(nodes, proxy=config.socks_proxy) as pool:
+        yield StorageClient(chain, deployment, pool, chain.account(account))
 
 
 @contextmanager

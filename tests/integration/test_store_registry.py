@@ -1,0 +1,49 @@
+"""`kura store` places shares on the registry's staked nodes once they exist (one per operator)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kura.chain.client import AccountSource, Chain
+from kura.chain.deployments import load
+from kura.config import resolve_network
+from kura.devnet.anvil import DEV_MNEMONIC
+from kura.devnet.state import DevnetState
+from kura.storage.registry_nodes import register_devnet_nodes
+
+
+def kura(*args: str, env: dict[str, str]) -> dict:
+    done = subprocess.run([sys.executable, "-m", "kura", *args, "--json"], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "COLUMNS": "200", **env})
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_put_uses_registered_nodes_with_their_operators(devnet: DevnetState, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {"KURA_STATE": str(tmp_path), "KURA_RPC_URL": devnet.chain.rpc_url,
+           "KURA_IPFS_APIS": ",".join(node.api_url for node in devnet.kubo)}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    dev = AccountSource(mnemonic=DEV_MNEMONIC)
+    keys = ",".join(dev.get(i).key.to_0x_hex() for i in range(30))
+    monkeypatch.setenv("KURA_PRIVATE_KEYS", keys)
+    env["KURA_PRIVATE_KEYS"] = keys
+    kura("deploy", env=env)
+    chain = Chain.connect(resolve_network())
+    records = register_devnet_nodes(chain, load(chain), [node.api_url for node in devnet.kubo[:5]], stake=10**18,
+                                    first_account=20)
+    operators = {record.address for record in records}
+    source = tmp_path / "x.bin"
+    source.write_bytes(os.urandom(20_000))
+    stored = kura("store", "put", str(source), "--k", "2", "--n", "4", "--account", "2", env=env)
+    assert {share["node"] for share in stored["shares"]} <= operators
+    assert len({share["node"] for share in stored["shares"]}) == 4
+    kura("store", "get", stored["file_id"], "-o", str(tmp_path / "back"), "--account", "2", env=env)
+    assert (tmp_path / "back").read_bytes() == source.read_bytes()
