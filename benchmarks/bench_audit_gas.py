@@ -23,7 +23,7 @@ from web3.types import TxReceipt
 
 from kura.chain.client import Chain
 from kura.chain.scratch import scratch_chain
-from kura.chain.deploy import NODE_REGISTRY_ARGS, STORAGE_AUDITS_PARAMS
+from kura.chain.deploy import FILE_REGISTRY_ARGS, NODE_REGISTRY_ARGS, STORAGE_AUDITS_PARAMS
 from kura.crypto import merkle
 
 ANSWER_TARGET = 120_000
@@ -38,7 +38,7 @@ class Bench:
     def __init__(self, chain: Chain) -> None:
         self.chain = chain
         owner = chain.account(0)
-        self.files = chain.contract("FileRegistry", chain.deploy("FileRegistry", sender=owner).address)
+        self.files = chain.contract("FileRegistry", chain.deploy("FileRegistry", *FILE_REGISTRY_ARGS, sender=owner).address)
         self.registry = chain.contract("NodeRegistry", chain.deploy("NodeRegistry", *NODE_REGISTRY_ARGS, sender=owner).address)
         audits = chain.deploy("StorageAudits", self.registry.address, self.files.address, *STORAGE_AUDITS_PARAMS, sender=owner)
         self.audits = chain.contract("StorageAudits", audits.address)
@@ -59,7 +59,7 @@ class Bench:
         assert len(leaf) == LEAF_BYTES
         shares_root = merkle.merkle_root(leaf, chunk_size=LEAF_BYTES)
         self.chain.transact(self.files.functions.register(file_id, secrets.token_bytes(32), shares_root),
-                            sender=self.chain.account(0))
+                            sender=self.chain.account(0), value=FILE_REGISTRY_ARGS[0])
         return file_id, share_root, count, shares_root
 
     def challenge(self, node: LocalAccount, data: bytes) -> tuple[int, TxReceipt]:

@@ -18,6 +18,7 @@ import secrets
 from eth_utils import to_canonical_address
 
 from kura.chain.client import Chain
+from kura.chain.deploy import FILE_REGISTRY_ARGS
 from kura.chain.scratch import scratch_chain
 from kura.crypto import merkle
 from kura.crypto.msr import ProductMatrixMSR
@@ -41,7 +42,7 @@ def traffic(k: int, n: int, size: int) -> tuple[int, int, float, int]:
 def commit_gas(chain: Chain, n: int) -> int:
     """Gas of one repair commit for a file of ``n`` shares."""
     owner = chain.account(0)
-    files = chain.deploy("FileRegistry", sender=owner)
+    files = chain.deploy("FileRegistry", *FILE_REGISTRY_ARGS, sender=owner)
     registry = chain.deploy("NodeRegistry", ETH, 1_000, 3, 5, 3, 2, sender=owner)
     audits = chain.deploy("StorageAudits", registry.address, files.address, 10**16, 2, 600, 1_000, 1_000, sender=owner)
     repairs = chain.deploy("ShareRepairs", registry.address, audits.address, files.address, 10**16, sender=owner)
@@ -56,7 +57,8 @@ def commit_gas(chain: Chain, n: int) -> int:
                       for i in range(n))
     file_id = secrets.token_bytes(32)
     chain.transact(chain.contract("FileRegistry", files.address).functions.register(
-        file_id, secrets.token_bytes(32), merkle.merkle_root(leaves, chunk_size=57)), sender=owner)
+        file_id, secrets.token_bytes(32), merkle.merkle_root(leaves, chunk_size=57)), sender=owner,
+        value=FILE_REGISTRY_ARGS[0])
     chain.transact(reg.functions.announceExit(), sender=nodes[0])
     proof = merkle.merkle_proof(leaves, 0, chunk_size=57)
     call = chain.contract("ShareRepairs", repairs.address).functions.commitRepair(

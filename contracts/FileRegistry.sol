@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IFileRegistry} from "./interfaces/IFileRegistry.sol";
+import {PullPayments} from "./utils/PullPayments.sol";
 
 /// @title FileRegistry
 /// @notice Records, per stored file, the owner, the pointer to the current encrypted manifest, a
@@ -12,16 +13,33 @@ import {IFileRegistry} from "./interfaces/IFileRegistry.sol";
 /// leaf for its rebuilt copy's without the owner: it checks that the share was lost and proves the
 /// leaf, and calls `repairShares` with the root it read, so a concurrent change makes it revert.
 /// The deployer names the repairer once (`setRepairer`), since it is deployed after this registry.
-contract FileRegistry is IFileRegistry {
+///
+/// Spam bound. Every file costs its owner either a deposit of at least `minDeposit` wei, held until
+/// the file is removed and then credited back to the owner (pull payment), or, for a client without
+/// funds to lock, a hashcash stamp: a nonce such that keccak256(owner, fileId, nonce) has at least
+/// `difficultyBits` leading zero bits. The stamp binds the sender and the file, so it cannot be
+/// replayed for another file or by another account, and a file id is never reusable.
+contract FileRegistry is IFileRegistry, PullPayments {
     /// @notice The account that may name the `repairer`, once.
     address public immutable deployer;
+    /// @notice Wei a file's owner must lock at `register` (refunded on `remove`).
+    uint256 public immutable minDeposit;
+    /// @notice Leading zero bits a `registerWithStamp` stamp needs (0: stamps are refused).
+    uint8 public immutable difficultyBits;
     /// @notice The contract allowed to call `repairShares` (zero until set).
     address public repairer;
 
     mapping(bytes32 fileId => FileRecord) private _files;
 
-    constructor() {
+    /// @notice Wei locked for each live file (zero for files registered on a stamp).
+    mapping(bytes32 fileId => uint256) public depositOf;
+
+    /// @param minDeposit_ See `minDeposit`.
+    /// @param difficultyBits_ See `difficultyBits`.
+    constructor(uint256 minDeposit_, uint8 difficultyBits_) {
         deployer = msg.sender;
+        minDeposit = minDeposit_;
+        difficultyBits = difficultyBits_;
     }
 
     /// @notice Name the repair contract (the deployer only, once).
@@ -45,11 +63,36 @@ contract FileRegistry is IFileRegistry {
         emit SharesUpdated(fileId, file.version, sharesRoot);
     }
 
-    /// @notice Register a new file.
+    /// @notice Register a new file, locking `msg.value` (at least `minDeposit`) until it is removed.
     /// @param fileId A fresh random id (it must not be derived from the owner or the content).
     /// @param manifestDigest SHA-256 digest of the encrypted manifest stored on IPFS.
     /// @param sharesRoot Commitment to the Merkle roots of the file's shares.
-    function register(bytes32 fileId, bytes32 manifestDigest, bytes32 sharesRoot) external {
+    function register(bytes32 fileId, bytes32 manifestDigest, bytes32 sharesRoot) external payable {
+        if (msg.value < minDeposit) revert DepositTooLow(fileId, msg.value, minDeposit);
+        _register(fileId, manifestDigest, sharesRoot);
+        if (msg.value != 0) {
+            depositOf[fileId] = msg.value;
+            emit DepositPaid(fileId, msg.sender, msg.value);
+        }
+    }
+
+    /// @notice Register a new file without a deposit, on a proof-of-work stamp.
+    /// @param fileId A fresh random id.
+    /// @param manifestDigest SHA-256 digest of the encrypted manifest stored on IPFS.
+    /// @param sharesRoot Commitment to the Merkle roots of the file's shares.
+    /// @param nonce Makes keccak256(abi.encodePacked(msg.sender, fileId, nonce)) start with
+    /// `difficultyBits` zero bits.
+    function registerWithStamp(bytes32 fileId, bytes32 manifestDigest, bytes32 sharesRoot, uint256 nonce) external {
+        uint8 bits = difficultyBits;
+        if (bits == 0) revert StampsDisabled();
+        if (uint256(keccak256(abi.encodePacked(msg.sender, fileId, nonce))) >> (256 - uint256(bits)) != 0) {
+            revert StampTooWeak(msg.sender, fileId, nonce, bits);
+        }
+        _register(fileId, manifestDigest, sharesRoot);
+        emit StampAccepted(fileId, msg.sender, nonce);
+    }
+
+    function _register(bytes32 fileId, bytes32 manifestDigest, bytes32 sharesRoot) private {
         if (_files[fileId].owner != address(0)) revert FileAlreadyExists(fileId);
         if (manifestDigest == bytes32(0) || sharesRoot == bytes32(0)) revert EmptyPointer();
         uint32 nowTs = uint32(block.timestamp);
@@ -94,7 +137,8 @@ contract FileRegistry is IFileRegistry {
         emit SharesUpdated(fileId, file.version, sharesRoot);
     }
 
-    /// @notice Delete `fileId`: its pointers are cleared and the id is never reusable.
+    /// @notice Delete `fileId`: its pointers are cleared, the id is never reusable, and its deposit
+    /// is credited to the owner, who pulls it with `withdrawPayments`.
     /// @param fileId The file.
     function remove(bytes32 fileId) external {
         FileRecord storage file = _ownedLive(fileId);
@@ -102,6 +146,11 @@ contract FileRegistry is IFileRegistry {
         file.sharesRoot = bytes32(0);
         file.updatedAt = uint32(block.timestamp);
         emit FileDeleted(fileId, msg.sender);
+        uint256 deposit = depositOf[fileId];
+        if (deposit != 0) {
+            depositOf[fileId] = 0;
+            _credit(msg.sender, deposit);
+        }
     }
 
     /// @inheritdoc IFileRegistry

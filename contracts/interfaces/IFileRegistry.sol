@@ -55,6 +55,22 @@ interface IFileRegistry {
     /// @notice `requested` is an old version of `fileId`; only `current` resolves.
     error SupersededVersion(bytes32 fileId, uint32 requested, uint32 current);
 
+    /// @notice `owner` paid `amount` wei for `fileId`, refunded (credited to the owner) when the file is removed.
+    event DepositPaid(bytes32 indexed fileId, address indexed owner, uint256 amount);
+
+    /// @notice `fileId` was registered without a deposit, on a proof-of-work stamp with this `nonce`.
+    event StampAccepted(bytes32 indexed fileId, address indexed owner, uint256 nonce);
+
+    /// @notice The deposit of `fileId` was `sent` wei, below the `required` minimum.
+    error DepositTooLow(bytes32 fileId, uint256 sent, uint256 required);
+
+    /// @notice `keccak256(sender, fileId, nonce)` has fewer than the `required` leading zero bits; mint
+    /// the stamp for this very sender and file.
+    error StampTooWeak(address sender, bytes32 fileId, uint256 nonce, uint8 required);
+
+    /// @notice This registry was deployed with `difficultyBits == 0`: it takes no stamps, only deposits.
+    error StampsDisabled();
+
     /// @notice The repair contract was named.
     event RepairerSet(address indexed repairer);
 

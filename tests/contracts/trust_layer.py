@@ -17,6 +17,7 @@ from eth_utils import to_canonical_address
 from web3.types import TxReceipt
 
 from kura.chain.client import Chain, Deployed
+from kura.chain.deploy import FILE_REGISTRY_ARGS
 from kura.chain.deployments import Deployment
 from kura.chain.file_registry import FileRegistryClient
 from kura.chain.node_registry import NodeRegistryClient
@@ -127,7 +128,7 @@ class TrustLayer:
     @classmethod
     def deploy(cls, chain: Chain, *, jail_after: int = JAIL_AFTER, reward_bps: int = REWARD_BPS) -> TrustLayer:
         owner = chain.account(0)
-        files = chain.deploy("FileRegistry", sender=owner)
+        files = chain.deploy("FileRegistry", *FILE_REGISTRY_ARGS, sender=owner)
         registry = deploy_registry(chain, jail_after=jail_after)
         audits = chain.deploy(
             "StorageAudits", registry.address, files.address, BOND, SEED_DELAY, WINDOW, SLASH_BPS, reward_bps,

@@ -14,6 +14,7 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 
 from kura.chain.client import Chain, Deployed
+from kura.chain.deploy import FILE_REGISTRY_ARGS
 from kura.chain.deployments import Deployment
 from kura.chain.node_registry import NodeRegistryClient
 from kura.chain.storage_audits import StorageAuditsClient
@@ -41,7 +42,7 @@ OWNER = 4
 def deploy_network(chain: Chain) -> Deployment:
     """FileRegistry, NodeRegistry, StorageAudits and ShareRepairs, wired, with test parameters."""
     owner = chain.account(0)
-    files = chain.deploy("FileRegistry", sender=owner)
+    files = chain.deploy("FileRegistry", *FILE_REGISTRY_ARGS, sender=owner)
     registry = chain.deploy("NodeRegistry", STAKE, 1_000, 3, 5, 3, 2, sender=owner)
     audits = chain.deploy("StorageAudits", registry.address, files.address, BOND, SEED_DELAY, WINDOW, SLASH_BPS,
                           REWARD_BPS, sender=owner)

@@ -34,6 +34,11 @@ class ContractSpec:
     wire: tuple[Wiring, ...] = field(default=())
 
 
+FILE_REGISTRY_ARGS = (10**15, 20)
+"""FileRegistry parameters: 0.001 ETH deposit per file (refunded on removal), or a hashcash stamp of
+20 leading zero bits (2^20 ≈ 1.05 M keccak hashes on average) for a client that locks no funds."""
+
+
 NODE_REGISTRY_ARGS = (10**18, 3 * 24 * 3600, 3, 10, 10, 16)
 """NodeRegistry parameters: min stake 1 ETH, 3-day unbonding, jailed after 3 consecutive failed
 audits, -10 reputation per failure, promotion after 10 passed spot-checks, at most 16 compute nodes."""
@@ -85,7 +90,7 @@ def _storage_audits_args(deployed: dict[str, Deployed]) -> tuple[Any, ...]:
 
 
 CONTRACTS: tuple[ContractSpec, ...] = (
-    ContractSpec("FileRegistry"),
+    ContractSpec("FileRegistry", args=lambda _: FILE_REGISTRY_ARGS),
     ContractSpec("NodeRegistry", args=lambda _: NODE_REGISTRY_ARGS),
     ContractSpec("StorageAudits", args=_storage_audits_args, wire=(judge_of_node_registry("StorageAudits"),)),
     ContractSpec("ShareRepairs", args=_share_repairs_args,

@@ -9,6 +9,7 @@ from web3.types import TxReceipt
 
 from kura.chain.client import Chain
 from kura.chain.deployments import Deployment
+from kura.chain.pull_payments import PullPaymentsClient
 
 
 @dataclass(frozen=True)
@@ -24,18 +25,69 @@ class FileRecord:
     shares_root: bytes
 
 
-class FileRegistryClient:
-    """Calls to the deployed ``FileRegistry``; reverts surface as ``ContractRevertError``."""
+class FileRegistryClient(PullPaymentsClient):
+    """Calls to the deployed ``FileRegistry``; reverts surface as ``ContractRevertError``.
+
+    Removed files' deposits are credited to their owners: pull them with ``withdraw_payments``.
+    """
 
     def __init__(self, chain: Chain, deployment: Deployment) -> None:
         self.chain = chain
         self.contract = chain.contract("FileRegistry", deployment.address("FileRegistry"))
+        self._min_deposit: int | None = None
 
-    def register(self, file_id: bytes, manifest_digest: bytes, shares_root: bytes, *, owner: LocalAccount) -> TxReceipt:
-        """Register a new file owned by ``owner``."""
+    def min_deposit(self) -> int:
+        """Wei ``register`` locks per file (immutable, so read once)."""
+        if self._min_deposit is None:
+            self._min_deposit = int(self.chain.call(self.contract.functions.minDeposit()))
+        return self._min_deposit
+
+    def difficulty_bits(self) -> int:
+        """Leading zero bits a stamp needs (0: the registry takes no stamps)."""
+        return int(self.chain.call(self.contract.functions.difficultyBits()))
+
+    def deposit_of(self, file_id: bytes) -> int:
+        """Wei locked for ``file_id`` (0 once removed, or if it was registered on a stamp)."""
+        return int(self.chain.call(self.contract.functions.depositOf(file_id)))
+
+    def register(
+        self, file_id: bytes, manifest_digest: bytes, shares_root: bytes, *, owner: LocalAccount,
+        deposit: int | None = None,
+    ) -> TxReceipt:
+        """Register a new file owned by ``owner``, locking a deposit until it is removed.
+
+        Args:
+            file_id: A fresh random 32-byte id.
+            manifest_digest: SHA-256 of the encrypted manifest.
+            shares_root: Commitment to the shares' Merkle roots.
+            owner: The account that owns the file and pays the deposit.
+            deposit: Wei to lock; the registry's minimum when omitted.
+
+        Raises:
+            ContractRevertError: ``DepositTooLow``, ``FileAlreadyExists`` or ``EmptyPointer``.
+        """
+        value = self.min_deposit() if deposit is None else deposit
         return self.chain.transact(
-            self.contract.functions.register(file_id, manifest_digest, shares_root), sender=owner
+            self.contract.functions.register(file_id, manifest_digest, shares_root), sender=owner, value=value
         )
+
+    def register_with_stamp(
+        self, file_id: bytes, manifest_digest: bytes, shares_root: bytes, nonce: int, *, owner: LocalAccount
+    ) -> TxReceipt:
+        """Register a new file without a deposit, on a stamp from ``kura.chain.stamp.mint_stamp``.
+
+        Args:
+            file_id: A fresh random 32-byte id.
+            manifest_digest: SHA-256 of the encrypted manifest.
+            shares_root: Commitment to the shares' Merkle roots.
+            nonce: A stamp minted for ``owner.address`` and ``file_id`` at ``difficulty_bits()``.
+            owner: The account that owns the file; it must be the stamp's sender.
+
+        Raises:
+            ContractRevertError: ``StampTooWeak``, ``StampsDisabled``, ``FileAlreadyExists`` or ``EmptyPointer``.
+        """
+        call = self.contract.functions.registerWithStamp(file_id, manifest_digest, shares_root, nonce)
+        return self.chain.transact(call, sender=owner)
 
     def rotate(self, file_id: bytes, expected_version: int, manifest_digest: bytes, *, owner: LocalAccount) -> TxReceipt:
         """Point the file at a new manifest, voiding ``expected_version``."""
@@ -48,7 +100,7 @@ class FileRegistryClient:
         return self.chain.transact(self.contract.functions.updateShares(file_id, shares_root), sender=owner)
 
     def remove(self, file_id: bytes, *, owner: LocalAccount) -> TxReceipt:
-        """Delete the file."""
+        """Delete the file; its deposit is credited to ``owner`` (pull it with ``withdraw_payments``)."""
         return self.chain.transact(self.contract.functions.remove(file_id), sender=owner)
 
     def file_of(self, file_id: bytes) -> FileRecord:
