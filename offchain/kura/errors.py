@@ -22,6 +22,7 @@ callers can catch them by domain or by type::
     │   ├── NotEnoughSharesError          fewer than k usable shares
     │   └── DecryptionError               wrong key or tampered ciphertext
     ├── StorageError                      placing or fetching a file failed
+    │   └── RepairPeerError               a node's repair service is down, slow or refused
     ├── SandboxError                      a task could not be loaded into the sandbox
     ├── TaskError                         a compute task has no usable result (yet)
     ├── ConsensusError (ValueError)       credibility or consensus inputs out of range
@@ -115,6 +116,10 @@ class DecryptionError(CodecError):
 
 class StorageError(KuraError):
     """Placing, fetching or tracking a stored file failed."""
+
+
+class RepairPeerError(StorageError):
+    """A node's repair service did not answer in time, refused a request, or sent a malformed reply."""
 
 
 class SandboxError(KuraError):

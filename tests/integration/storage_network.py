@@ -25,6 +25,7 @@ from kura.storage.client import StorageClient
 from kura.storage.registry_nodes import NodeDirectory, register_node
 from kura.storage.repair import Repairer, enroll_file
 from kura.storage.repair_peer import RepairPeer
+from kura.storage.repair_server import RepairServer
 from kura.storage.sharetable import ShareTable
 
 ETH = 10**18
@@ -76,6 +77,8 @@ class Network:
     deployment: Deployment
     devnet: DevnetState
     agents: dict[str, NodeAgent] = field(default_factory=dict)
+    servers: dict[str, RepairServer] = field(default_factory=dict)
+    """Repair services over HTTP, by operator (only for nodes joined with ``serve=True``)."""
 
     @property
     def registry(self) -> NodeRegistryClient:
@@ -89,13 +92,20 @@ class Network:
     def peers(self) -> dict[str, RepairPeer]:
         return {address: agent.peer for address, agent in self.agents.items()}
 
-    def join(self, account: int, kubo: int) -> NodeAgent:
-        """Operator ``account`` registers Kubo node ``kubo`` and starts an agent."""
+    def join(self, account: int, kubo: int, *, serve: bool = False) -> NodeAgent:
+        """Operator ``account`` registers Kubo node ``kubo`` and starts an agent (serving repairs over HTTP if asked)."""
         operator = self.chain.account(account)
         agent = NodeAgent(self.chain, self.deployment, operator, self.devnet.kubo[kubo].api_url, log=lambda _: None)
-        agent.ensure_registered(STAKE)
+        if serve:
+            self.servers[operator.address] = agent.serve_repairs(timeout=5.0)
+        agent.ensure_registered(STAKE, repair_url=self.servers[operator.address].url if serve else None)
         self.agents[operator.address] = agent
         return agent
+
+    def close(self) -> None:
+        """Stop every repair service."""
+        for server in self.servers.values():
+            server.close()
 
     def client(self) -> StorageClient:
         return StorageClient(self.chain, self.deployment, NodeDirectory(self.chain, self.deployment).pool(),
@@ -128,11 +138,11 @@ class Network:
         kubo.gc()
 
 
-def network(chain: Chain, devnet: DevnetState) -> Network:
-    """A fresh network with the six Kubo nodes registered by operators 10-15."""
+def network(chain: Chain, devnet: DevnetState, *, serve: bool = False) -> Network:
+    """A fresh network with the six Kubo nodes registered by operators 10-15 (serving repairs over HTTP if asked)."""
     net = Network(chain, deploy_network(chain), devnet)
     for i in range(len(devnet.kubo)):
-        net.join(FIRST_OPERATOR + i, i)
+        net.join(FIRST_OPERATOR + i, i, serve=serve)
     return net
 
 

@@ -9,12 +9,10 @@ import typer
 from kura.chain.deployments import load
 from kura.cli._context import JSON, NETWORK, connect
 from kura.cli._output import console, emit
-from kura.crypto import ecies
 from kura.errors import KuraError
-from kura.ipfs import KuboClient
 from kura.storage.registry_nodes import NodeDirectory
 from kura.storage.repair import Repairer
-from kura.storage.repair_peer import RepairPeer
+from kura.storage.repair_remote import registry_peers
 
 app = typer.Typer(help="Autonomous repair of lost shares (MSR from d helpers, or re-encode from k).",
                   no_args_is_help=True)
@@ -23,8 +21,8 @@ app = typer.Typer(help="Autonomous repair of lost shares (MSR from d helpers, or
 @app.command("run")
 def run(
     account: int = typer.Option(..., "--account", min=0, help="Index of the repairer's (registered) account."),
-    operators: str = typer.Option("10-15", "--operators",
-                                  help="Account indices of the local nodes whose repair duties this process runs."),
+    timeout: float = typer.Option(60.0, "--peer-timeout", min=0.1, help="Seconds to wait for a node's repair "
+                                  "service before counting it as a missing helper."),
     min_healthy: int = typer.Option(0, "--min-healthy", min=0, help="Repair below this many healthy shares "
                                     "(0: n - 1)."),
     interval: float = typer.Option(5.0, "--interval", min=0.1, help="Seconds between rounds."),
@@ -32,22 +30,23 @@ def run(
     network: str | None = NETWORK,
     as_json: bool = JSON,
 ) -> None:
-    """Watch every enrolled file; challenge shares that stop resolving; rebuild lost ones onto fresh nodes."""
+    """Watch every enrolled file; challenge shares that stop resolving; rebuild lost ones onto fresh nodes.
+
+    Nodes are reached through the repair services they announce in the registry (``kura node run``),
+    so this runs on any machine and holds no node key.
+    """
     _, chain = connect(network)
     deployment = load(chain)
     directory = NodeDirectory(chain, deployment)
-    first, _, last = operators.partition("-")
-    peers = {}
-    for index in range(int(first), int(last or first) + 1):
-        operator = chain.account(index)
-        record = directory.record_of(operator.address)
-        peers[operator.address] = RepairPeer(KuboClient(record.endpoint), ecies.load_private_key(operator.key))
-    repairer = Repairer(chain, deployment, chain.account(account), directory.pool(), peers,
-                        min_healthy=min_healthy or None, log=lambda line: console.print(f"[dim]repair[/] {line}"))
+    repairer = Repairer(chain, deployment, chain.account(account), directory.pool(),
+                        registry_peers(chain, deployment, timeout=timeout), min_healthy=min_healthy or None,
+                        log=lambda line: console.print(f"[dim]repair[/] {line}"))
     stop = threading.Event()
     done = 0
     while not stop.is_set() and (not steps or done < steps):
         try:
+            repairer.peers = registry_peers(chain, deployment, timeout=timeout)  # nodes join and leave
+            repairer.pool = directory.pool()
             report = repairer.step()
         except (KuraError, OSError) as exc:
             console.print(f"[yellow]round failed:[/] {exc}")

@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
@@ -36,8 +37,10 @@ from kura.crypto.merkle import CHUNK_SIZE, merkle_proof, merkle_root
 from kura.crypto.share import MAGIC
 from kura.errors import ContractRevertError, IpfsError, KuraError, StorageError
 from kura.ipfs import KuboClient
-from kura.storage.registry_nodes import register_node
+from kura.storage.endpoint import parse_endpoint
+from kura.storage.registry_nodes import is_registered, register_node
 from kura.storage.repair_peer import RepairPeer
+from kura.storage.repair_server import RepairServer
 
 BLOCKHASH_WINDOW = 256
 _LOG = logging.getLogger("kura.node")
@@ -117,19 +120,52 @@ class NodeAgent:
         """The operator address."""
         return str(self.operator.address)
 
-    def ensure_registered(self, stake: int) -> NodeRecord:
+    def ensure_registered(self, stake: int, *, repair_url: str | None = None) -> NodeRecord:
         """Register (bonding ``stake`` wei) unless registered; top the stake up to ``stake`` if it fell below.
+
+        Args:
+            stake: Wei to bond.
+            repair_url: Where this node serves its repair duties (:meth:`serve_repairs`), announced in the
+                registered endpoint. The registry keeps the endpoint of its first registration, so a node
+                registered with another address is logged as unreachable for remote repairers.
 
         Raises:
             IpfsError: if the node's Kubo does not answer.
             ContractRevertError: ``StakeTooLow`` or ``WrongStatus`` (exited nodes cannot return).
         """
-        record = register_node(self.registry, self.operator, self.kubo_api, stake=stake, proxy=self._proxy)
+        record = register_node(self.registry, self.operator, self.kubo_api, stake=stake, proxy=self._proxy,
+                               repair_url=repair_url)
+        announced = parse_endpoint(record.endpoint).repair_url
+        if repair_url is not None and announced != repair_url:
+            self.log(f"registered endpoint announces repair service {announced}, not {repair_url}: remote "
+                     "repairers cannot reach this node (listen on the announced address)")
         if record.stake < stake:
             self.registry.top_up(node=self.operator, amount=stake - record.stake)
             self.log(f"topped stake up by {stake - record.stake} wei")
             record = self.registry.node_of(self.address)
         return record
+
+    def announced_repair_url(self) -> str | None:
+        """The repair service URL this node registered, or None (not registered, or none announced)."""
+        if not is_registered(self.registry, self.address):
+            return None
+        return parse_endpoint(self.registry.node_of(self.address).endpoint).repair_url
+
+    def serve_repairs(self, host: str = "127.0.0.1", port: int = 0, **options: Any) -> RepairServer:
+        """Start serving this node's repair duties over HTTP (see :mod:`kura.storage.repair_server`).
+
+        Args:
+            host: Address to listen on.
+            port: Port (0: any free one; the server's ``url`` tells which).
+            options: ``max_body`` and ``timeout`` of :class:`RepairServer`.
+
+        Returns:
+            The running server (close it when the agent stops).
+
+        Raises:
+            OSError: if the address cannot be bound.
+        """
+        return RepairServer(self.peer, host, port, **options).start()
 
     def step(self) -> StepReport:
         """One round: learn new challenges, answer the ready ones, forget the closed ones.

@@ -18,12 +18,13 @@ from kura.chain.deployments import Deployment
 from kura.chain.node_registry import NodeRecord, NodeRegistryClient, NodeStatus
 from kura.errors import ContractRevertError, StorageError
 from kura.ipfs import KuboClient
+from kura.storage.endpoint import NodeEndpoint, parse_endpoint
 from kura.storage.nodes import NodePool, StorageNode
 
 
 def storage_node(record: NodeRecord) -> StorageNode:
     """The storage node of a registry record (named by its operator address)."""
-    return StorageNode(name=record.address, api_url=record.endpoint, operator=record.address)
+    return StorageNode(name=record.address, api_url=parse_endpoint(record.endpoint).kubo_api, operator=record.address)
 
 
 class NodeDirectory:
@@ -93,8 +94,10 @@ def is_registered(registry: NodeRegistryClient, operator: str) -> bool:
 
 
 def register_node(registry: NodeRegistryClient, operator: LocalAccount, api_url: str, *, stake: int,
-                  proxy: str | None = None) -> NodeRecord:
+                  proxy: str | None = None, repair_url: str | None = None) -> NodeRecord:
     """Register ``operator`` for the Kubo node at ``api_url`` (asked for its peer id) unless it already is.
+
+    ``repair_url``, if given, is announced beside the Kubo API (:mod:`kura.storage.endpoint`).
 
     Returns:
         The operator's record.
@@ -106,7 +109,7 @@ def register_node(registry: NodeRegistryClient, operator: LocalAccount, api_url:
     if not is_registered(registry, operator.address):
         with KuboClient(api_url, proxy=proxy, timeout=10.0) as kubo:
             peer_id = kubo.id().peer_id
-        registry.register(peer_id, api_url, node=operator, stake=stake)
+        registry.register(peer_id, NodeEndpoint(api_url, repair_url).encode(), node=operator, stake=stake)
     return registry.node_of(operator.address)
 
 

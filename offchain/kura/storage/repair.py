@@ -24,9 +24,13 @@ the public share tables announced on chain (:mod:`kura.storage.sharetable`). Eac
    commits the new leaf on chain (``ShareRepairs.commitRepair``), which pays it from the repair
    pool. It never holds a key share or any plaintext.
 
-Transport: helpers and newcomers are reached through :class:`RepairPeer` objects by operator
-address (in one process in tests and on a single host); every message that is not public is
-already encrypted to its recipient, so any byte pipe can carry them.
+Transport: helpers and newcomers are reached by operator address through anything with the
+:class:`RepairDuties` interface: :class:`RepairPeer` in this process (a node's own keys), or
+:class:`~kura.storage.repair_remote.RemotePeer` over HTTP to the service each ``kura node run``
+announces in the registry (:func:`~kura.storage.repair_remote.registry_peers`), so a repairer
+needs no node key. Every message that is not public is already encrypted to its recipient, so
+any byte pipe can carry them. A helper that is down or refuses counts as missing: the next
+holder is asked, and with fewer than ``d`` answering the re-encode path is taken.
 """
 
 from __future__ import annotations
@@ -48,19 +52,21 @@ from kura.chain.share_repairs import RepairCommit, ShareRepairsClient
 from kura.chain.storage_audits import ChallengeStatus, StorageAuditsClient
 from kura.crypto.codec import erasure_code
 from kura.crypto.params import CodeParams, Scheme
-from kura.errors import CodecError, ContractRevertError, IpfsError, KuraError, StorageError
+from kura.errors import CodecError, ContractRevertError, IpfsError, KuraError, RepairPeerError, StorageError
 from kura.storage import sharetable
 from kura.storage.client import StorageClient
 from kura.storage.manifest import ShareEntry
 from kura.storage.nodes import NodePool
 from kura.storage.registry_nodes import NodeDirectory, storage_node
-from kura.storage.repair_peer import RepairPeer
+from kura.storage.repair_peer import RepairDuties
 from kura.storage.sharetable import ShareTable
 
 _LOG = logging.getLogger("kura.repair")
 Log = Callable[[str], None]
-Peers = Mapping[str, RepairPeer]
+Peers = Mapping[str, RepairDuties]
 """How the repairer reaches a node's repair duties, by operator address."""
+_HELPER_FAILURES = (IpfsError, CodecError, RepairPeerError)
+"""What makes a helper count as missing: its Kubo, its share, or its repair service failed."""
 
 
 class RepairPath(str, Enum):
@@ -257,7 +263,7 @@ class Repairer:
                 try:
                     symbols[entry.index] = self.peers[entry.operator].repair_symbols(
                         entry.cid, file_id, entry.index, index)
-                except (IpfsError, CodecError) as exc:
+                except _HELPER_FAILURES as exc:
                     self.log(f"helper {entry.operator} (share {entry.index}) failed: {exc}")
             if len(symbols) == params.d:
                 body = code.repair(index, symbols).tobytes()  # type: ignore[attr-defined]
@@ -271,7 +277,7 @@ class Repairer:
                 peer = self.peers[entry.operator]
                 sealed_size = peer.header(entry.cid, file_id, entry.index).sealed_size
                 bodies[entry.index] = peer.body(entry.cid, file_id, entry.index)
-            except (IpfsError, CodecError) as exc:
+            except _HELPER_FAILURES as exc:
                 self.log(f"helper {entry.operator} (share {entry.index}) failed: {exc}")
         if len(bodies) < params.k:
             raise StorageError(
@@ -282,7 +288,7 @@ class Repairer:
         shares = [bytes(share) for share in code.encode(sealed)]  # type: ignore[attr-defined]
         return RepairPath.REENCODE, sorted(bodies), shares[index], sum(len(b) for b in bodies.values())
 
-    def _enroll(self, file_id: bytes, lost: int, helpers: list[ShareEntry], newcomer: RepairPeer) -> list[bytes]:
+    def _enroll(self, file_id: bytes, lost: int, helpers: list[ShareEntry], newcomer: RepairDuties) -> list[bytes]:
         indices = [entry.index for entry in helpers]
         keys = {entry.index: self.peers[entry.operator].public_key for entry in helpers}
         sessions: dict[int, bytes] = {}
@@ -337,8 +343,8 @@ class Repairer:
         if peer is None:
             return False
         try:
-            return peer.kubo.has_local(entry.cid)
-        except IpfsError:
+            return peer.holds(entry.cid)
+        except (IpfsError, RepairPeerError):
             return False
 
     def _judge_timeouts(self, report: RepairReport) -> None:

@@ -18,6 +18,7 @@ import io
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -32,11 +33,53 @@ from kura.ipfs import KuboClient
 _MASK_AAD = b"kura/repair/mask/v1"
 _SUM_AAD = b"kura/repair/sum/v1"
 BLANK_KEY = bytes(32)
+MAX_SESSIONS = 256
+"""Open key-enrollment sessions a node keeps; starting one more forgets the oldest."""
 
 
 def public_header(header: ShareHeader) -> ShareHeader:
     """The header with its key share blanked: what a helper may show the repairer."""
     return replace(header, key_share=BLANK_KEY)
+
+
+class RepairDuties(Protocol):
+    """What a repairer asks of a storage node: :class:`RepairPeer` in process, or a remote one over HTTP."""
+
+    @property
+    def public_key(self) -> ec.EllipticCurvePublicKey:
+        """Where enrollment messages for this node are encrypted to."""
+        ...
+
+    def holds(self, cid: str) -> bool:
+        """True if the node has ``cid`` in its own store."""
+        ...
+
+    def header(self, cid: str, file_id: bytes, index: int) -> ShareHeader:
+        """The node's share header, key share blanked."""
+        ...
+
+    def repair_symbols(self, cid: str, file_id: bytes, index: int, lost: int) -> bytes:
+        """MSR repair symbols of the node's share ``index`` for share ``lost``."""
+        ...
+
+    def body(self, cid: str, file_id: bytes, index: int) -> bytes:
+        """The node's share body, for the re-encode fallback."""
+        ...
+
+    def start_enrollment(self, cid: str, file_id: bytes, index: int, helpers: Sequence[int], lost: int,
+                         peer_keys: Mapping[int, ec.EllipticCurvePublicKey]) -> tuple[bytes, dict[int, bytes]]:
+        """Key enrollment round 1: a session id and encrypted masks by share index."""
+        ...
+
+    def finish_enrollment(self, session: bytes, received: Mapping[int, bytes],
+                          newcomer: ec.EllipticCurvePublicKey) -> bytes:
+        """Key enrollment round 2: the partial sum, encrypted to the newcomer."""
+        ...
+
+    def accept_share(self, template: ShareHeader, index: int, body: bytes, sealed_sums: Sequence[bytes],
+                     sha256: bytes) -> str:
+        """Newcomer: rebuild, check and pin share ``index``; its CID."""
+        ...
 
 
 class RepairPeer:
@@ -56,6 +99,14 @@ class RepairPeer:
     def public_key(self) -> ec.EllipticCurvePublicKey:
         """Where enrollment messages for this node are encrypted to."""
         return self._key.public_key()
+
+    def holds(self, cid: str) -> bool:
+        """True if this node has ``cid`` in its own Kubo store (no network search).
+
+        Raises:
+            IpfsError: if the node's Kubo does not answer.
+        """
+        return self.kubo.has_local(cid)
 
     def _share(self, cid: str, file_id: bytes, index: int) -> tuple[ShareHeader, bytes]:
         """This node's verified share ``index`` of ``file_id``.
@@ -103,6 +154,8 @@ class RepairPeer:
         header, _ = self._share(cid, file_id, index)
         helper = EnrollmentHelper(index + 1, header.key_share, [h + 1 for h in helpers], lost + 1)
         session = secrets.token_bytes(16)
+        while len(self._sessions) >= MAX_SESSIONS:
+            del self._sessions[next(iter(self._sessions))]  # oldest first: abandoned sessions cannot pile up
         self._sessions[session] = helper
         masks = {point - 1: ecies.encrypt(peer_keys[point - 1], mask, aad=_MASK_AAD)
                  for point, mask in helper.masks().items()}
