@@ -14,6 +14,10 @@ Failures of the RPC or of the node's own Kubo leave the challenge remembered and
 the cursor unmoved, so the next step retries; :meth:`NodeAgent.run` repeats steps
 with exponential backoff after a failure, capped well below the response window,
 so an outage shorter than the deadline costs no audit.
+
+The agent also carries the node's repair duties (:attr:`NodeAgent.peer`), which
+:meth:`NodeAgent.serve_repairs` puts on HTTP for repairers on other machines and
+:meth:`NodeAgent.ensure_registered` announces in the registered endpoint.
 """
 
 from __future__ import annotations
