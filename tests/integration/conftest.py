@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from kura.chain.client import AccountSource
+from kura.devnet.anvil import DEV_MNEMONIC
 from kura.devnet.processes import ProcessRecord, free_port, is_listening, spawn, wait_until
 
 
@@ -37,3 +42,23 @@ def socks_proxy(tmp_path: Path) -> Iterator[SocksProxy]:
         yield SocksProxy(f"socks5://127.0.0.1:{port}", log, process)
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="module")
+def fresh_network(devnet: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment for `kura` subprocesses on the session devnet but with freshly deployed contracts.
+
+    The session deployment's NodeRegistry collects nodes registered by other tests (compute agents register
+    their Kubo node too), and `kura store` places on registered nodes once there are any; a private
+    deployment keeps a test's placement independent of test order.
+    """
+    env = {
+        "KURA_STATE": str(tmp_path_factory.mktemp("state")),
+        "KURA_RPC_URL": devnet.chain.rpc_url,
+        "KURA_IPFS_APIS": ",".join(node.api_url for node in devnet.kubo),
+        "KURA_PRIVATE_KEYS": ",".join(AccountSource(mnemonic=DEV_MNEMONIC).get(i).key.to_0x_hex() for i in range(30)),
+    }
+    done = subprocess.run([sys.executable, "-m", "kura", "deploy", "--json"], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, **env})
+    assert done.returncode == 0, done.stderr
+    return env

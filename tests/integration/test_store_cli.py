@@ -10,10 +10,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kura.chain.deployments import Deployment
-from kura.devnet.state import DevnetState
+import pytest
+
 
 MIB = 1 << 20
+
+
+@pytest.fixture(autouse=True)
+def _network(fresh_network: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in fresh_network.items():
+        monkeypatch.setenv(name, value)
 
 
 def kura(*args: str) -> subprocess.CompletedProcess[str]:
@@ -27,7 +33,7 @@ def ok_json(*args: str) -> object:
     return json.loads(done.stdout)
 
 
-def test_put_ls_info_get_rotate_rm(devnet: DevnetState, deployment: Deployment, tmp_path: Path) -> None:
+def test_put_ls_info_get_rotate_rm(tmp_path: Path) -> None:
     source = tmp_path / "report.pdf"
     source.write_bytes(os.urandom(300_000))
     stored = ok_json("store", "put", str(source), "--k", "2", "--n", "4", "--account", "6")
@@ -44,7 +50,7 @@ def test_put_ls_info_get_rotate_rm(devnet: DevnetState, deployment: Deployment, 
     assert file_id not in {row["file_id"] for row in ok_json("store", "ls", "--account", "6")}
 
 
-def test_mistakes_are_one_line_errors(devnet: DevnetState, deployment: Deployment, tmp_path: Path) -> None:
+def test_mistakes_are_one_line_errors(tmp_path: Path) -> None:
     for args, fragment in [
         (("store", "get", "0x" + "ab" * 32, "-o", str(tmp_path / "x")), "UnknownFile"),
         (("store", "info", "not-an-id"), "is not a file id"),
@@ -57,7 +63,7 @@ def test_mistakes_are_one_line_errors(devnet: DevnetState, deployment: Deploymen
         assert fragment in done.stderr, done.stderr
 
 
-def test_a_large_file_is_streamed_with_bounded_memory(devnet: DevnetState, deployment: Deployment, tmp_path: Path) -> None:
+def test_a_large_file_is_streamed_with_bounded_memory(tmp_path: Path) -> None:
     size = 256 * MIB
     source = tmp_path / "big.bin"
     with open(source, "wb") as out:

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from kura.chain.client import AccountSource, Chain
+from kura.chain.client import Chain
 from kura.chain.deployments import load
 from kura.config import resolve_network
-from kura.devnet.anvil import DEV_MNEMONIC
 from kura.devnet.state import DevnetState
 from kura.storage.registry_nodes import register_devnet_nodes
 
@@ -25,17 +24,11 @@ def kura(*args: str, env: dict[str, str]) -> dict:
     return json.loads(done.stdout)
 
 
-def test_put_uses_registered_nodes_with_their_operators(devnet: DevnetState, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    env = {"KURA_STATE": str(tmp_path), "KURA_RPC_URL": devnet.chain.rpc_url,
-           "KURA_IPFS_APIS": ",".join(node.api_url for node in devnet.kubo)}
+def test_put_uses_registered_nodes_with_their_operators(devnet: DevnetState, fresh_network: dict[str, str],
+                                                        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = fresh_network
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    dev = AccountSource(mnemonic=DEV_MNEMONIC)
-    keys = ",".join(dev.get(i).key.to_0x_hex() for i in range(30))
-    monkeypatch.setenv("KURA_PRIVATE_KEYS", keys)
-    env["KURA_PRIVATE_KEYS"] = keys
-    kura("deploy", env=env)
     chain = Chain.connect(resolve_network())
     records = register_devnet_nodes(chain, load(chain), [node.api_url for node in devnet.kubo[:5]], stake=10**18,
                                     first_account=20)
