@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import random
+import signal
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,9 +14,12 @@ import pytest
 
 from kura.chain.client import Chain
 from kura.chain.storage_audits import ChallengeStatus
+from kura.config import resolve_network
 from kura.crypto.merkle import CHUNK_SIZE, merkle_proof
 from kura.crypto.share import HEADER_SIZE
+from kura.devnet.processes import wait_until
 from kura.devnet.state import DevnetState
+from kura.storage.agent import NodeAgent
 from kura.storage.sharetable import ShareTable
 from tests.integration.storage_network import STAKE, Network, mine, network
 
@@ -92,3 +99,35 @@ def test_cheating_answers_are_slashed(net: Network, tmp_path: Path, attack: str)
     record = net.registry.node_of(entry.operator)
     assert record.stake == STAKE - STAKE // 10 and record.failures == 1
     assert net.audits.is_share_lost(table.file_id, 0, entry.operator)
+
+
+def test_agent_rides_out_an_rpc_outage_shorter_than_the_deadline(net: Network, devnet: DevnetState,
+                                                                 tmp_path: Path) -> None:
+    _, _, table = net.store(tmp_path, 2, 3, 20_000)
+    entry = table.entry(1)
+    impatient = Chain.connect(resolve_network("devnet"), timeout=2)
+    lines: list[str] = []
+    usual = net.agents[entry.operator]
+    agent = NodeAgent(impatient, net.deployment, usual.operator, usual.kubo_api, log=lines.append)
+    opened = challenge(net, table, 1)
+    stop = threading.Event()
+    worker = threading.Thread(target=agent.run, args=(stop,), kwargs={"interval": 0.2, "max_backoff": 1.0})
+    anvil = devnet.chain.process.pid
+    os.kill(anvil, signal.SIGSTOP)
+    try:
+        worker.start()
+        time.sleep(5)
+        during_outage = list(lines)
+    finally:
+        os.kill(anvil, signal.SIGCONT)
+    try:
+        mine(net.chain, 3)
+        wait_until(lambda: net.audits.challenge_of(opened).status is not ChallengeStatus.OPEN, timeout=60,
+                   what="waiting for the agent to answer after the outage")
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    assert not any("answered" in line for line in during_outage)  # the chain was unreachable meanwhile
+    assert net.audits.challenge_of(opened).status is ChallengeStatus.PASSED
+    assert any("answered" in line for line in lines)
+    assert net.registry.node_of(entry.operator).failures == 0
