@@ -24,7 +24,7 @@ from kura.crypto import merkle
 from kura.errors import ContractRevertError
 from tests.contracts.trust_layer import (
     BOND, CHUNK_SIZE, JAIL_AFTER, MIN_STAKE, REWARD_BPS, SEED_DELAY, SLASH_BPS, WINDOW, Share, ShareTree, StoredFile,
-    TrustLayer, advance, cost, mine, random_share, share_leaf,
+    TrustLayer, advance, cost, mine, random_share,
 )
 
 

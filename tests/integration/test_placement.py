@@ -16,7 +16,7 @@ from kura.devnet.state import DevnetState
 from kura.errors import CodecError, NotEnoughSharesError, StorageError
 from kura.storage.fetch import fetch_shares
 from kura.storage.nodes import NodePool, nodes_of
-from kura.storage.placement import Placement, place_shares
+from kura.storage.placement import Placement, PlacementReport, place_while_writing
 
 
 @pytest.fixture
@@ -34,6 +34,17 @@ def make_shares(folder: Path, count: int, size: int = 50_000) -> dict[int, Path]
     return shares
 
 
+def place(shares: dict[int, Path], pool: NodePool, **options: object) -> PlacementReport:
+    """Place ready-made share files through the streaming path, as a put does while encoding."""
+
+    def write(sinks: list) -> None:
+        for sink, index in zip(sinks, sorted(shares)):
+            sink.write(shares[index].read_bytes())
+
+    targets = {index: path.with_suffix(".placed") for index, path in shares.items()}
+    return place_while_writing(targets, write, pool, **options)[1]  # type: ignore[arg-type]
+
+
 def verify_against(shares: dict[int, Path]):  # noqa: ANN201 - returns the Verify callback
     digests = {i: hashlib.sha256(p.read_bytes()).digest() for i, p in shares.items()}
 
@@ -46,7 +57,7 @@ def verify_against(shares: dict[int, Path]):  # noqa: ANN201 - returns the Verif
 
 def test_each_share_lands_pinned_on_a_different_node(pool: NodePool, tmp_path: Path) -> None:
     shares = make_shares(tmp_path, 5)
-    report = place_shares(shares, pool)
+    report = place(shares, pool)
     peers = [p.peer_id for p in report.placements]
     assert len(set(peers)) == 5 and report.failed_nodes == {}
     for placement in report.placements:
@@ -57,7 +68,7 @@ def test_refuses_before_uploading_when_too_few_nodes_answer(pool: NodePool, tmp_
     shares = make_shares(tmp_path, 7, size=1000)
     before = {node.name: pool.client(node).pins() for node in pool.nodes}
     with pytest.raises(StorageError, match="need 7 distinct live storage nodes but only 6 answer"):
-        place_shares(shares, pool)
+        place(shares, pool)
     assert {node.name: pool.client(node).pins() for node in pool.nodes} == before
 
 
@@ -83,7 +94,7 @@ def test_node_failing_after_the_probe_is_replaced_by_a_spare(
     monkeypatch.setattr(frozen, "probe", lambda *args, **kwargs: probes)
     _freeze(devnet, first_choice.name)
     try:
-        report = place_shares(shares, frozen, rng=rng)
+        report = place(shares, frozen, rng=rng)
     finally:
         _resume(devnet)
         frozen.close()
@@ -94,7 +105,7 @@ def test_node_failing_after_the_probe_is_replaced_by_a_spare(
 
 def test_fetch_falls_back_and_names_nodes_that_fail(devnet: DevnetState, pool: NodePool, tmp_path: Path) -> None:
     shares = make_shares(tmp_path, 5)
-    placements = list(place_shares(shares, pool).placements)
+    placements = list(place(shares, pool).placements)
     corrupt = placements[0]
     placements[0] = Placement(corrupt.index, corrupt.node, corrupt.peer_id, pool.client(corrupt.node).add(b"garbage"))
     stopped = placements[1].node
@@ -112,7 +123,7 @@ def test_fetch_falls_back_and_names_nodes_that_fail(devnet: DevnetState, pool: N
 
 def test_fetch_reports_every_failure_when_fewer_than_k_remain(pool: NodePool, tmp_path: Path) -> None:
     shares = make_shares(tmp_path, 3)
-    placements = place_shares(shares, pool).placements
+    placements = place(shares, pool).placements
     folder = tmp_path / "out"
     folder.mkdir()
     wrong = {i: tmp_path / "other" for i in shares}

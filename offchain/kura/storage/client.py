@@ -36,7 +36,6 @@ from kura.storage.manifest import Manifest, ShareEntry, open_sealed, seal
 from kura.storage.nodes import NodePool
 from kura.storage.placement import Placement, place_while_writing, unpin
 
-ZERO_ADDRESS = "0x" + "00" * 20
 Progress = Callable[[int], None]
 
 

@@ -118,36 +118,6 @@ def _settle(plan: _Plan, outcomes: list[Callable[[], Placement]]) -> PlacementRe
     return PlacementReport(tuple(sorted(placed, key=lambda p: p.index)), plan.failed)
 
 
-def place_shares(
-    shares: Mapping[int, Path], pool: NodePool, *, parallelism: int = 4, progress: ByteProgress | None = None,
-    exclude: set[str] | None = None, rng: random.Random | None = None,
-) -> PlacementReport:
-    """Upload and pin every (finished) share file on its own node.
-
-    Args:
-        shares: Share index → file holding the share.
-        pool: The storage nodes.
-        parallelism: Uploads at once.
-        progress: Called with byte counts as they are sent.
-        exclude: Peer ids that must not receive a share (e.g. nodes already holding one of this file).
-        rng: Source of the random placement (default: the OS's CSPRNG).
-
-    Returns:
-        Where each share went, and which nodes failed.
-
-    Raises:
-        StorageError: if fewer live nodes than shares exist (nothing is uploaded then), or too many
-            nodes failed during the upload (everything uploaded is unpinned again).
-    """
-    plan = _Plan(len(shares), pool, exclude, rng)
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as workers:
-        futures = [
-            workers.submit(plan.upload_file, index, shares[index], plan.assigned[i], progress)
-            for i, index in enumerate(sorted(shares))
-        ]
-        return _settle(plan, [future.result for future in futures])
-
-
 class _TeeSink:
     """A share sink that writes to its file and hands a copy of every write to a live upload."""
 
@@ -184,7 +154,8 @@ def place_while_writing(
         What ``write`` returned, and where each share went.
 
     Raises:
-        StorageError: as :func:`place_shares`; nothing stays pinned when it is raised.
+        StorageError: if fewer live nodes than shares answer (nothing is uploaded then), or nodes failed
+            beyond the spares; nothing stays pinned when it is raised.
     """
     indices = sorted(paths)
     plan = _Plan(len(indices), pool, exclude, rng)

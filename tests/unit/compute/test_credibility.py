@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kura.compute import credibility as cred
 from kura.compute.credibility import (
     MAX_PASSED,
     MAX_RESULTS,
