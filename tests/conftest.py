@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# A SIGTERM (a CI time limit, `timeout`) is turned into Ctrl-C, so pytest still tears the session
+# fixtures down and no Anvil or Kubo process outlives the run.
+signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 _SESSION_STATE = Path(tempfile.mkdtemp(prefix="kura-test-state-"))
 os.environ["KURA_STATE"] = str(_SESSION_STATE)
@@ -39,8 +44,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Remove the session's state folder (the devnet fixture has stopped its processes)."""
+    """Remove the session's state folder, after pytest's own hook tore the fixtures down.
+
+    On an interrupted run the session fixtures are torn down in ``pytest_sessionfinish`` itself, so this
+    must run last: the devnet fixture needs the state folder to find the processes it stops.
+    """
     shutil.rmtree(_SESSION_STATE, ignore_errors=True)
 
 
