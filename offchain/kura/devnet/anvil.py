@@ -45,6 +45,9 @@ def start_anvil(port: int, folder: Path, *, startup_timeout: float = 30.0) -> Pr
         "--chain-id", str(CHAIN_ID),
         "--accounts", str(ACCOUNTS),
         "--mnemonic", DEV_MNEMONIC,
+        # Anvil persists old states to disk (gigabytes over a test session) under ~/.foundry by default,
+        # and never removes them: keep them in the devnet folder, which `down` deletes.
+        "--cache-path", str(folder / "anvil-cache"),
         "--silent",
     ]
     record = spawn("anvil", argv, log=folder / "anvil.log")
