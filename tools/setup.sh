@@ -3,6 +3,7 @@
 #   .venv/          Python 3.11 virtualenv with kura and its pinned dependencies
 #   node_modules/   anvil, solc, OpenZeppelin, ganache (package-lock.json)
 #   ~/.cache/kura/  the Kubo binary, built once from the Go module proxy
+#   build/native/   the native Merkle kernel (offchain/native), built by cargo from crates.io
 #   build/          compiled contract artifacts
 # A second run only compares stamps and finishes in seconds.
 set -euo pipefail
@@ -23,6 +24,7 @@ fi
 [ -n "$python" ] || die "Python 3.11 or 3.12 is required"
 command -v node >/dev/null || die "Node.js 20 (with npm) is required"
 command -v go >/dev/null || die "Go is required to build Kubo"
+command -v cargo >/dev/null || die "Rust (cargo) is required to build the native Merkle kernel"
 
 want=$(stamp_of pyproject.toml)
 if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.kura-stamp 2>/dev/null)" != "$want" ]; then

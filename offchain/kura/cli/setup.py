@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from kura.chain.build import build
 from kura.cli._output import console
+from kura.crypto import merkle_native
 from kura.devnet.kubo_install import KUBO_VERSION, ensure_kubo
 
 
+def _log(line: str) -> None:
+    console.print(f"[cyan]\\[setup][/] {line}")
+
+
 def setup() -> None:
-    """Build Kubo if it is not cached yet, and compile the contracts if a source changed."""
-    binary = ensure_kubo(log=lambda line: console.print(f"[cyan]\\[setup][/] {line}"))
-    console.print(f"[cyan]\\[setup][/] Kubo {KUBO_VERSION}: {binary}")
+    """Build Kubo if it is not cached yet, build the native Merkle kernel, and compile changed contracts."""
+    binary = ensure_kubo(log=_log)
+    _log(f"Kubo {KUBO_VERSION}: {binary}")
+    _log(f"native Merkle kernel: {merkle_native.build(log=_log)}")
     result = build()
     state = "compiled" if result.compiled else "up to date"
-    console.print(f"[cyan]\\[setup][/] contracts {state}: {', '.join(result.contracts)}")
+    _log(f"contracts {state}: {', '.join(result.contracts)}")

@@ -25,9 +25,12 @@ wrong depth cannot pass an inner node off as a leaf.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import logging
 from collections.abc import Sequence
 
+from kura.crypto import merkle_native
 from kura.errors import CodecError
 
 CHUNK_SIZE = 1024
@@ -38,6 +41,8 @@ ZERO_LEAF = bytes(HASH_SIZE)
 
 _LEAF_PREFIX = hashlib.sha256(b"\x00")
 _INNER_PREFIX = hashlib.sha256(b"\x01")
+_SLOT = merkle_native.SLOT_BYTES
+_log = logging.getLogger(__name__)
 
 Buffer = bytes | bytearray | memoryview
 
@@ -154,12 +159,58 @@ def verify_proof(
     return root_from(leaf_hash(chunk), index, proof) == root
 
 
+def reference_push_chunks(data: Buffer, chunk_size: int, slots: bytearray, leaf_count: int) -> int:
+    """Push the leaf of every whole chunk of ``data`` into a builder state; return the new leaf count.
+
+    The state is a binary counter of complete subtree roots: slot ``h`` of
+    ``slots`` (bytes ``32h`` to ``32h + 32``) holds the root of a complete subtree
+    of height ``h`` exactly when bit ``h`` of ``leaf_count`` is set. This is the
+    Python kernel, the oracle for the native one (:mod:`kura.crypto.merkle_native`).
+    """
+    view = memoryview(data).cast("B")
+    for start in range(0, len(view) - len(view) % chunk_size, chunk_size):
+        leaf_count = _push_leaf(slots, leaf_count, leaf_hash(view[start : start + chunk_size]))
+    return leaf_count
+
+
+def _push_leaf(slots: bytearray, leaf_count: int, leaf: bytes) -> int:
+    """Add one leaf to the binary counter of subtree roots; return the new leaf count."""
+    node, height = leaf, 0
+    while leaf_count >> height & 1:
+        node = inner_hash(bytes(slots[height * _SLOT : (height + 1) * _SLOT]), node)
+        height += 1
+    slots[height * _SLOT : (height + 1) * _SLOT] = node
+    return leaf_count + 1
+
+
+_NATIVE = merkle_native.load()
+
+KERNEL = "native" if _NATIVE is not None else "python"
+"""Which kernel :class:`MerkleBuilder` runs on: ``"native"`` or the ``"python"`` reference."""
+
+
+@functools.cache
+def _warn_python_kernel() -> None:
+    _log.warning(
+        "kura's native Merkle kernel is not built: share hashing runs on the Python kernel, several times "
+        "slower; run `make setup` to build it (needs Rust's cargo)"
+    )
+
+
+def _push_chunks(data: Buffer, chunk_size: int, slots: bytearray, leaf_count: int) -> int:
+    if _NATIVE is not None:
+        return _NATIVE.push_chunks(data, chunk_size, slots, leaf_count)
+    _warn_python_kernel()
+    return reference_push_chunks(data, chunk_size, slots, leaf_count)
+
+
 class MerkleBuilder:
     """Computes a Merkle root over data fed in pieces, in memory logarithmic in its size.
 
     It keeps a partial chunk and one complete subtree root per set bit of the
-    number of leaves so far (a binary counter), and pads with zero-leaf subtrees
-    only when the root is asked for.
+    number of leaves so far (a binary counter, see :func:`reference_push_chunks`),
+    and pads with zero-leaf subtrees only when the root is asked for. Whole
+    chunks are hashed by the native kernel when it is built.
 
     Args:
         chunk_size: Bytes per leaf.
@@ -172,7 +223,7 @@ class MerkleBuilder:
         _check_chunk_size(chunk_size)
         self.chunk_size = chunk_size
         self._partial = bytearray()
-        self._subtrees: list[bytes | None] = []
+        self._slots = bytearray(merkle_native.MAX_HEIGHT * _SLOT)
         self._leaves = 0
 
     def update(self, data: Buffer) -> None:
@@ -184,16 +235,12 @@ class MerkleBuilder:
             view = view[take:]
             if len(self._partial) < self.chunk_size:
                 return
-            self._add_leaf(leaf_hash(self._partial))
+            self._leaves = _push_chunks(self._partial, self.chunk_size, self._slots, self._leaves)
             self._partial.clear()
         whole = len(view) - len(view) % self.chunk_size
-        for start in range(0, whole, self.chunk_size):
-            self._add_leaf(leaf_hash(view[start : start + self.chunk_size]))
+        if whole:
+            self._leaves = _push_chunks(view[:whole], self.chunk_size, self._slots, self._leaves)
         self._partial += view[whole:]
-
-    def _add_leaf(self, leaf: bytes) -> None:
-        _push(self._subtrees, leaf)
-        self._leaves += 1
 
     @property
     def leaf_count(self) -> int:
@@ -202,32 +249,20 @@ class MerkleBuilder:
 
     def root(self) -> bytes:
         """The root over everything fed so far (the builder can keep going afterwards)."""
-        subtrees = list(self._subtrees)
-        if self._partial or self._leaves == 0:
-            _push(subtrees, leaf_hash(self._partial))
-        top = len(subtrees) - 1
-        if all(node is None for node in subtrees[:top]):
-            return subtrees[top]  # type: ignore[return-value]  # the leaf count is a power of two
+        slots, count = bytearray(self._slots), self._leaves
+        if self._partial or count == 0:
+            count = _push_leaf(slots, count, leaf_hash(self._partial))
+        top = count.bit_length() - 1
+        if count == 1 << top:
+            return bytes(slots[top * _SLOT : (top + 1) * _SLOT])
         node: bytes | None = None
         zero = ZERO_LEAF
         for height in range(top + 1):
-            subtree = subtrees[height]
-            if subtree is not None:
+            if count >> height & 1:
+                subtree = bytes(slots[height * _SLOT : (height + 1) * _SLOT])
                 node = inner_hash(subtree, node if node is not None else zero)
             elif node is not None:
                 node = inner_hash(node, zero)
             zero = inner_hash(zero, zero)
         assert node is not None
         return node
-
-
-def _push(subtrees: list[bytes | None], leaf: bytes) -> None:
-    """Add one leaf to ``subtrees``, a binary counter of complete subtree roots (index = height)."""
-    node = leaf
-    for height, left in enumerate(subtrees):
-        if left is None:
-            subtrees[height] = node
-            return
-        node = inner_hash(left, node)
-        subtrees[height] = None
-    subtrees.append(node)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 from kura.errors import SetupError
 from kura.paths import cache_dir
+from kura.toolrun import run_tool
 
 KUBO_VERSION = "v0.39.0"
 GO_TOOLCHAIN = "go1.25.5"
@@ -53,20 +53,13 @@ def ensure_kubo(log: Callable[[str], None] = print) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "GOTOOLCHAIN": GO_TOOLCHAIN, "GOFLAGS": "-buildvcs=false"}
     log(f"downloading Kubo {KUBO_VERSION} source from the Go module proxy")
-    source = _run([go, "mod", "download", "-json", f"github.com/ipfs/kubo@{KUBO_VERSION}"], env=env, cwd=None)
+    source = run_tool([go, "mod", "download", "-json", f"github.com/ipfs/kubo@{KUBO_VERSION}"], env=env, cwd=None)
     folder = json.loads(source).get("Dir")
     if not folder:
         raise SetupError(f"go mod download did not return a source folder for Kubo {KUBO_VERSION}: {source}")
     log(f"building Kubo {KUBO_VERSION} with {GO_TOOLCHAIN} (a few minutes, once)")
     partial = target.with_suffix(".partial")
-    _run([go, "build", "-trimpath", "-o", str(partial), "./cmd/ipfs"], env=env, cwd=Path(folder))
+    run_tool([go, "build", "-trimpath", "-o", str(partial), "./cmd/ipfs"], env=env, cwd=Path(folder))
     partial.replace(target)
     return target
 
-
-def _run(argv: list[str], *, env: dict[str, str], cwd: Path | None) -> str:
-    done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        last = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
-        raise SetupError(f"`{' '.join(argv[:3])} ...` failed (exit {done.returncode}):\n{last}")
-    return done.stdout

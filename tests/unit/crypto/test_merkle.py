@@ -1,4 +1,8 @@
-"""The Merkle rule shared with ShareMerkle.sol: known answers, proofs, streaming, bad proofs."""
+"""The Merkle rule shared with ShareMerkle.sol: known answers, proofs, streaming, bad proofs.
+
+Every test runs on both kernels: the native one (``offchain/native``, built by set-up)
+and the Python reference.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,25 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kura.crypto import merkle
+from kura.crypto import merkle, merkle_native
 from kura.errors import CodecError
+
+SLOTS = merkle_native.MAX_HEIGHT * merkle_native.SLOT_BYTES
+
+
+@pytest.fixture(autouse=True, params=["native", "python"])
+def kernel(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "native":
+        assert merkle.KERNEL == "native", "the native Merkle kernel is not built: run `make setup`"
+    else:
+        monkeypatch.setattr(merkle, "_NATIVE", None)
+    return request.param
+
+
+def native() -> merkle_native.NativeMerkle:
+    kernel = merkle_native.load()
+    assert kernel is not None, "the native Merkle kernel is not built: run `make setup`"
+    return kernel
 
 
 def sha(data: bytes) -> bytes:
@@ -161,3 +182,36 @@ def test_bad_arguments() -> None:
         merkle.MerkleBuilder(0)
     with pytest.raises(CodecError, match="does not exist"):
         merkle.merkle_proof(b"abc", 1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.binary(max_size=5000), chunk=st.sampled_from([1, 7, 64, 1024]),
+    leaf_count=st.integers(0, 2**63), slots=st.binary(min_size=SLOTS, max_size=SLOTS),
+)
+def test_native_kernel_matches_the_reference_from_any_state(
+    data: bytes, chunk: int, leaf_count: int, slots: bytes
+) -> None:
+    native_slots, python_slots = bytearray(slots), bytearray(slots)
+    native_count = native().push_chunks(data, chunk, native_slots, leaf_count)
+    python_count = merkle.reference_push_chunks(data, chunk, python_slots, leaf_count)
+    assert native_count == python_count == leaf_count + len(data) // chunk
+    assert native_slots == python_slots
+
+
+def test_native_kernel_refuses_a_zero_chunk_and_a_leaf_count_overflow() -> None:
+    slots = bytearray(SLOTS)
+    with pytest.raises(CodecError, match="refused chunk size 0"):
+        native().push_chunks(b"abc", 0, slots, 0)
+    with pytest.raises(CodecError, match="refused"):
+        native().push_chunks(b"ab", 1, slots, 2**64 - 2)
+    assert slots == bytearray(SLOTS)
+    assert native().push_chunks(b"a", 1, slots, 2**64 - 2) == 2**64 - 1
+
+
+def test_python_kernel_warns_once_that_the_native_one_is_missing(caplog: pytest.LogCaptureFixture, kernel: str) -> None:
+    merkle._warn_python_kernel.cache_clear()
+    merkle.merkle_root(b"x" * 5000)
+    merkle.merkle_root(b"y" * 5000)
+    warnings = [r for r in caplog.records if "native Merkle kernel is not built" in r.getMessage()]
+    assert len(warnings) == (1 if kernel == "python" else 0)
