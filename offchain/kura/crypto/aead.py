@@ -37,8 +37,9 @@ NONCE_PREFIX_SIZE = 7
 """Random nonce bytes per file version; 4 counter bytes and 1 flag byte follow."""
 TAG_SIZE = 16
 """GCM tag bytes appended to every segment."""
-DEFAULT_SEGMENT_SIZE = 1 << 20
-"""Plaintext bytes per segment (1 MiB)."""
+DEFAULT_SEGMENT_SIZE = 1 << 18
+"""Plaintext bytes per segment (256 KiB): the tags cost 0.006 %, and the segment buffers stay
+in cache (larger fresh buffers cost more in page faults than the fewer calls save)."""
 MAX_SEGMENTS = 1 << 32
 """The counter has 4 bytes."""
 

@@ -21,9 +21,11 @@ index) before it uses any of them, and uses the first ``k`` that pass.
 
 from __future__ import annotations
 
+import functools
 import io
+import os
 import secrets
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, BinaryIO, Protocol
@@ -51,6 +53,8 @@ _CODED_BATCH = 4 << 20
 """Sealed bytes per erasure-coded batch (rounded to whole stripes)."""
 _SHAMIR_OUTPUT = 8 << 20
 """Share bytes produced per Shamir batch, all n shares together."""
+_HASH_THREADS = os.cpu_count() or 1
+"""Threads hashing and writing share rows (the hashing runs outside the GIL)."""
 _NO_PREFIX = bytes(aead.NONCE_PREFIX_SIZE)
 _NO_KEY = bytes(aead.KEY_SIZE)
 
@@ -70,8 +74,9 @@ class ErasureCode(Protocol):
         """Rebuild ``data_len`` bytes from ``k`` shares by index."""
 
 
+@functools.lru_cache(maxsize=32)
 def erasure_code(params: CodeParams) -> ErasureCode:
-    """The erasure code of ``params`` (MSR or RS).
+    """The erasure code of ``params`` (MSR or RS), built once per parameter set and then shared.
 
     Raises:
         CodecError: for the Shamir scheme, which has no erasure code.
@@ -159,14 +164,35 @@ def _coded_batch(code: ErasureCode) -> int:
 
 
 class _BatchWriter:
-    """Writes each batch's rows to the n share writers."""
+    """Hands each batch's rows to the n share writers on a thread pool, one batch behind the caller.
 
-    def __init__(self, writers: Sequence[ShareWriter]) -> None:
+    Each row is hashed (SHA-256 and Merkle leaves, both outside the GIL) and
+    written by a pool thread while the caller seals and encodes the next batch.
+    A share's rows still reach its sink in order: a batch starts only after the
+    previous one is done.
+    """
+
+    def __init__(self, writers: Sequence[ShareWriter], pool: Executor) -> None:
         self.writers = writers
+        self._pool = pool
+        self._pending: list[Future[None]] = []
 
     def write_rows(self, rows: np.ndarray) -> None:
-        for writer, row in zip(self.writers, rows, strict=True):
-            writer.write_body(row)
+        """Wait for the previous batch, then start writing ``rows`` (row ``i`` to share ``i``).
+
+        The caller must leave ``rows`` unchanged until the next :meth:`write_rows` or
+        :meth:`flush` returns.
+        """
+        self.flush()
+        self._pending = [
+            self._pool.submit(writer.write_body, row) for writer, row in zip(self.writers, rows, strict=True)
+        ]
+
+    def flush(self) -> None:
+        """Wait until every row handed over so far is written (re-raising a writer's error)."""
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
 
 
 def encode_file(
@@ -198,11 +224,11 @@ def encode_file(
         raise CodecError(f"a file id has {FILE_ID_SIZE} bytes, got {len(file_id)}")
     size = _stream_size(src)
     report: Progress = progress if progress is not None else (lambda _: None)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kura-share-sha") as hasher:
+    with ThreadPoolExecutor(max_workers=_HASH_THREADS, thread_name_prefix="kura-share-hash") as pool:
         if params.scheme is Scheme.SHAMIR:
             header = ShareHeader(params, 0, file_id, size, size, size, 0, _NO_PREFIX, _NO_KEY)
-            writers = _open_writers(sinks, header, [_NO_KEY] * params.n, hasher)
-            _share_plaintext(src, size, params, _BatchWriter(writers), report)
+            out = _BatchWriter(_open_writers(sinks, header, [_NO_KEY] * params.n), pool)
+            _share_plaintext(src, size, params, out, report)
         else:
             key, prefix = aead.new_key(), aead.new_nonce_prefix()
             sealed_size = aead.ciphertext_size(size, segment_size)
@@ -211,20 +237,19 @@ def encode_file(
                 params, 0, file_id, size, sealed_size, code.share_size(sealed_size), segment_size, prefix, _NO_KEY
             )
             key_shares = [value for _, value in shamir.split(key, params.k, params.n)]
-            writers = _open_writers(sinks, header, key_shares, hasher)
+            out = _BatchWriter(_open_writers(sinks, header, key_shares), pool)
             sealer = aead.StreamSealer(key, prefix, file_id, segment_size)
-            _code_sealed(aead.encrypt_stream(src, size, sealer), code, params.n, _BatchWriter(writers), report)
-        infos = tuple(writer.finish() for writer in writers)
+            _code_sealed(aead.encrypt_stream(src, size, sealer), code, params.n, out, report)
+        out.flush()
+        infos = tuple(writer.finish() for writer in out.writers)
     return EncodedFile(
         file_id, params, header.plaintext_size, header.sealed_size, header.segment_size, header.nonce_prefix, infos
     )
 
 
-def _open_writers(
-    sinks: Sequence[BinaryIO], template: ShareHeader, key_shares: Sequence[bytes], hasher: Executor
-) -> list[ShareWriter]:
+def _open_writers(sinks: Sequence[BinaryIO], template: ShareHeader, key_shares: Sequence[bytes]) -> list[ShareWriter]:
     return [
-        ShareWriter(sink, replace(template, index=index, key_share=key_share), hasher)
+        ShareWriter(sink, replace(template, index=index, key_share=key_share))
         for index, (sink, key_share) in enumerate(zip(sinks, key_shares, strict=True))
     ]
 
@@ -242,11 +267,14 @@ def _share_plaintext(src: BinaryIO, size: int, params: CodeParams, out: _BatchWr
 def _code_sealed(
     segments: Iterable[memoryview], code: ErasureCode, n: int, out: _BatchWriter, report: Progress,
 ) -> None:
-    """Fill whole-stripe batches from the sealed segments and erasure-code each one."""
+    """Fill whole-stripe batches from the sealed segments and erasure-code each one.
+
+    Two output buffers take turns, so one batch is encoded while ``out`` still writes the other.
+    """
     batch_size = _coded_batch(code)
     batch = np.empty(batch_size, dtype=np.uint8)
-    coded = np.empty((n, code.share_size(batch_size)), dtype=np.uint8)
-    fill = 0
+    coded = np.empty((2, n, code.share_size(batch_size)), dtype=np.uint8)
+    fill = turn = 0
     for sealed in segments:
         data = np.frombuffer(sealed, dtype=np.uint8)
         while data.size:
@@ -254,12 +282,12 @@ def _code_sealed(
             batch[fill : fill + take] = data[:take]
             fill, data = fill + take, data[take:]
             if fill == batch_size:
-                code.encode_into(batch, coded)
-                out.write_rows(coded)
-                fill = 0
+                code.encode_into(batch, coded[turn])
+                out.write_rows(coded[turn])
+                fill, turn = 0, 1 - turn
         report(len(sealed) - aead.TAG_SIZE)
     if fill:
-        tail = np.empty((n, code.share_size(fill)), dtype=np.uint8)
+        tail = coded[turn][:, : code.share_size(fill)]
         code.encode_into(batch[:fill], tail)
         out.write_rows(tail)
 

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -164,17 +163,17 @@ class ShareInfo:
 class ShareWriter:
     """Writes one share to ``sink``: the header at once, then the body as it comes, then the trailer.
 
+    It hashes as it writes (the whole-share SHA-256 and the Merkle leaves), so a
+    share is written in one pass. One writer is not thread-safe, but writers of
+    different shares may run on different threads: the hashing releases the GIL.
+
     Args:
         sink: Where the share goes.
         header: The share's header (its ``body_size`` is what :meth:`write_body` must deliver).
-        hasher: If given, the whole-share SHA-256 of each write runs there, alongside the Merkle
-            leaves in the calling thread (hashlib releases the GIL for large updates, so a second
-            core is used). Each write still completes before it returns.
     """
 
-    def __init__(self, sink: BinaryIO, header: ShareHeader, hasher: Executor | None = None) -> None:
+    def __init__(self, sink: BinaryIO, header: ShareHeader) -> None:
         self._sink = sink
-        self._hasher = hasher
         self._header = header
         self._sha = hashlib.sha256()
         self._merkle = MerkleBuilder(header.chunk_size)
@@ -182,13 +181,9 @@ class ShareWriter:
         self._put(header.to_bytes())
 
     def _put(self, data: Buffer) -> None:
-        pending = self._hasher.submit(self._sha.update, data) if self._hasher is not None else None
-        if pending is None:
-            self._sha.update(data)
+        self._sha.update(data)
         self._merkle.update(data)
         self._sink.write(data)
-        if pending is not None:
-            pending.result()
 
     def write_body(self, data: Buffer) -> None:
         """Append body bytes.
