@@ -15,6 +15,8 @@ import argparse
 import os
 import secrets
 
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from eth_utils import to_canonical_address
 
 from kura.chain.client import Chain
@@ -39,6 +41,15 @@ def traffic(k: int, n: int, size: int) -> tuple[int, int, float, int]:
     return moved, k * shares[0].size, code.params.cut_set_bound * size, shares[0].size
 
 
+def funded_accounts(chain: Chain, count: int) -> list[LocalAccount]:
+    """Fresh accounts with 10 ETH each (``anvil_setBalance``: the scratch chain is Anvil), as many as
+    a file's share holders need (the devnet mnemonic funds only 30)."""
+    accounts = [Account.create() for _ in range(count)]
+    for account in accounts:
+        chain.w3.provider.make_request("anvil_setBalance", [account.address, hex(10 * ETH)])
+    return accounts
+
+
 def commit_gas(chain: Chain, n: int) -> int:
     """Gas of one repair commit for a file of ``n`` shares."""
     owner = chain.account(0)
@@ -49,7 +60,7 @@ def commit_gas(chain: Chain, n: int) -> int:
     reg = chain.contract("NodeRegistry", registry.address)
     chain.transact(reg.functions.setJudge(repairs.address, True), sender=owner)
     chain.transact(chain.contract("FileRegistry", files.address).functions.setRepairer(repairs.address), sender=owner)
-    nodes = [chain.account(10 + i) for i in range(n + 2)]
+    nodes = funded_accounts(chain, n + 2)
     for node in nodes:
         chain.transact(reg.functions.register("peer", "http://x"), sender=node, value=ETH)
     roots = [secrets.token_bytes(32) for _ in range(n)]
