@@ -25,7 +25,7 @@ import functools
 import io
 import os
 import secrets
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, BinaryIO, Protocol
@@ -163,13 +163,20 @@ def _coded_batch(code: ErasureCode) -> int:
     return code.stripe_bytes * max(1, _CODED_BATCH // code.stripe_bytes)
 
 
+@functools.cache
+def _hash_pool() -> ThreadPoolExecutor:
+    """The threads that hash and write share rows, shared by every encode of the process (started once)."""
+    return ThreadPoolExecutor(max_workers=_HASH_THREADS, thread_name_prefix="kura-share-hash")
+
+
 class _BatchWriter:
     """Hands each batch's rows to the n share writers on a thread pool, one batch behind the caller.
 
     Each row is hashed (SHA-256 and Merkle leaves, both outside the GIL) and
     written by a pool thread while the caller seals and encodes the next batch.
     A share's rows still reach its sink in order: a batch starts only after the
-    previous one is done.
+    previous one is done. Used as a context manager, it never leaves a row
+    being written behind, even when the encode fails.
     """
 
     def __init__(self, writers: Sequence[ShareWriter], pool: Executor) -> None:
@@ -189,10 +196,20 @@ class _BatchWriter:
         ]
 
     def flush(self) -> None:
-        """Wait until every row handed over so far is written (re-raising a writer's error)."""
+        """Wait until every row handed over so far is written, then re-raise a writer's error."""
         pending, self._pending = self._pending, []
+        wait(pending)
         for future in pending:
             future.result()
+
+    def __enter__(self) -> _BatchWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is None:
+            self.flush()
+        else:
+            wait(self._pending)
 
 
 def encode_file(
@@ -224,24 +241,22 @@ def encode_file(
         raise CodecError(f"a file id has {FILE_ID_SIZE} bytes, got {len(file_id)}")
     size = _stream_size(src)
     report: Progress = progress if progress is not None else (lambda _: None)
-    with ThreadPoolExecutor(max_workers=_HASH_THREADS, thread_name_prefix="kura-share-hash") as pool:
-        if params.scheme is Scheme.SHAMIR:
-            header = ShareHeader(params, 0, file_id, size, size, size, 0, _NO_PREFIX, _NO_KEY)
-            out = _BatchWriter(_open_writers(sinks, header, [_NO_KEY] * params.n), pool)
+    if params.scheme is Scheme.SHAMIR:
+        header = ShareHeader(params, 0, file_id, size, size, size, 0, _NO_PREFIX, _NO_KEY)
+        with _BatchWriter(_open_writers(sinks, header, [_NO_KEY] * params.n), _hash_pool()) as out:
             _share_plaintext(src, size, params, out, report)
-        else:
-            key, prefix = aead.new_key(), aead.new_nonce_prefix()
-            sealed_size = aead.ciphertext_size(size, segment_size)
-            code = erasure_code(params)
-            header = ShareHeader(
-                params, 0, file_id, size, sealed_size, code.share_size(sealed_size), segment_size, prefix, _NO_KEY
-            )
-            key_shares = [value for _, value in shamir.split(key, params.k, params.n)]
-            out = _BatchWriter(_open_writers(sinks, header, key_shares), pool)
-            sealer = aead.StreamSealer(key, prefix, file_id, segment_size)
+    else:
+        key, prefix = aead.new_key(), aead.new_nonce_prefix()
+        sealed_size = aead.ciphertext_size(size, segment_size)
+        code = erasure_code(params)
+        header = ShareHeader(
+            params, 0, file_id, size, sealed_size, code.share_size(sealed_size), segment_size, prefix, _NO_KEY
+        )
+        key_shares = [value for _, value in shamir.split(key, params.k, params.n)]
+        sealer = aead.StreamSealer(key, prefix, file_id, segment_size)
+        with _BatchWriter(_open_writers(sinks, header, key_shares), _hash_pool()) as out:
             _code_sealed(aead.encrypt_stream(src, size, sealer), code, params.n, out, report)
-        out.flush()
-        infos = tuple(writer.finish() for writer in out.writers)
+    infos = tuple(writer.finish() for writer in out.writers)
     return EncodedFile(
         file_id, params, header.plaintext_size, header.sealed_size, header.segment_size, header.nonce_prefix, infos
     )

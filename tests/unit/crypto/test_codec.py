@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -63,6 +64,88 @@ def test_batches_join_up(monkeypatch: pytest.MonkeyPatch, scheme: Scheme, size: 
     out = io.BytesIO()
     assert codec.decode_file(shares, out, encoded) == (0, 2, 4)
     assert out.getvalue() == data
+
+
+@pytest.mark.parametrize("scheme", [Scheme.MSR, Scheme.RS])
+def test_many_batches_keep_each_share_in_order(monkeypatch: pytest.MonkeyPatch, scheme: Scheme) -> None:
+    """One stripe per batch: the two output buffers alternate many times while rows are written
+    on the pool, and every share must still come out whole and in order."""
+    monkeypatch.setattr(codec, "_CODED_BATCH", 1)
+    code = CodeParams(scheme, 3, 5)
+    data = os.urandom(codec.erasure_code(code).stripe_bytes * 15 // 2)
+    sinks = [io.BytesIO() for _ in range(5)]
+    encoded = codec.encode_file(io.BytesIO(data), code, sinks, segment_size=10_000)
+    for index, sink in enumerate(sinks):
+        assert hashlib.sha256(sink.getvalue()).digest() == encoded.share(index).sha256
+        assert merkle.merkle_root(sink.getvalue()) == encoded.share(index).merkle_root
+    out = io.BytesIO()
+    codec.decode_file({i: io.BytesIO(sinks[i].getvalue()) for i in (1, 3, 4)}, out, encoded)
+    assert out.getvalue() == data
+
+
+class _BrokenSink(io.RawIOBase):
+    """Fails on its first body write (after the header)."""
+
+    def __init__(self) -> None:
+        self.writes = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: object) -> int:
+        self.writes += 1
+        if self.writes > 1:
+            raise OSError("disk full")
+        return memoryview(data).nbytes  # type: ignore[arg-type]
+
+
+class _SlowSink(io.RawIOBase):
+    """Takes its time over every write and records when each one is done."""
+
+    def __init__(self) -> None:
+        self.finished = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: object) -> int:
+        time.sleep(0.05)
+        self.finished += 1
+        return memoryview(data).nbytes  # type: ignore[arg-type]
+
+
+def test_a_failing_sink_fails_the_encode(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(codec, "_CODED_BATCH", 1)
+    sinks = [io.BytesIO(), _BrokenSink(), io.BytesIO(), io.BytesIO(), io.BytesIO()]
+    with pytest.raises(OSError, match="disk full"):
+        codec.encode_file(io.BytesIO(os.urandom(300_000)), MSR, sinks)
+
+
+class _FailingSource(io.BytesIO):
+    """A seekable input whose reads fail once ``limit`` bytes have been read."""
+
+    def __init__(self, data: bytes, limit: int) -> None:
+        super().__init__(data)
+        self.limit = limit
+
+    def readinto(self, buffer: object) -> int:
+        if self.tell() >= self.limit:
+            raise OSError("input/output error")
+        return super().readinto(buffer)  # type: ignore[arg-type]
+
+
+def test_a_failing_input_leaves_no_row_being_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first batch is still being written (slowly) when the input fails: the encode must not
+    return until those writes are over, or they would land in sinks the caller is cleaning up."""
+    monkeypatch.setattr(codec, "_CODED_BATCH", 1)
+    sinks = [_SlowSink() for _ in range(5)]
+    stripe = codec.erasure_code(MSR).stripe_bytes
+    with pytest.raises(OSError, match="input/output error"):
+        codec.encode_file(_FailingSource(os.urandom(3 * stripe), stripe + 20_000), MSR, sinks, segment_size=10_000)
+    finished = [sink.finished for sink in sinks]
+    time.sleep(0.3)
+    assert [sink.finished for sink in sinks] == finished
+    assert min(finished) == 2  # the header and the first batch's row
 
 
 def test_k_equals_n_and_k_equals_one() -> None:
