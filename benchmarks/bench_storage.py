@@ -96,7 +96,7 @@ def main() -> None:
                           f"{get_time:>8.3f} {cat_time:>10.3f} {get_time / cat_time:>8.2f}")
                 register = stored.register_gas
                 _, rotate_gas = client.rotate(stored.file_id)
-                remove_gas = client.remove(stored.file_id)
+                remove_gas = client.remove(stored.file_id).gas
                 print(f"\ngas: register {register:,} (target <= 150,000), rotate {rotate_gas:,} (target <= 60,000), "
                       f"delete {remove_gas:,}")
         finally:

@@ -164,9 +164,17 @@ def test_rotation_voids_the_old_manifest(alice: StorageClient, pool: NodePool, t
     assert digest(tmp_path / "back") == digest(source)
 
 
-def test_delete_unpins_everything(alice: StorageClient, pool: NodePool, tmp_path: Path) -> None:
+def test_delete_unpins_everything_and_refunds_the_deposit(
+    alice: StorageClient, pool: NodePool, tmp_path: Path
+) -> None:
     stored = alice.put(write(tmp_path / "f", 20_000), MSR_3_5)
-    alice.remove(stored.file_id)
+    deposit = alice.registry.deposit_of(stored.file_id)
+    balance = alice.chain.w3.eth.get_balance(alice.owner.address)
+    removed = alice.remove(stored.file_id)
+    assert deposit > 0 and removed.refunded == deposit
+    assert alice.registry.payments(alice.owner.address) == 0
+    fees = balance + deposit - alice.chain.w3.eth.get_balance(alice.owner.address)
+    assert 0 < fees < deposit  # the deposit came back; only the two transactions' gas was spent
     for placement in stored.placements:
         assert placement.cid not in pool.client(placement.node).pins()
     with pytest.raises(ContractRevertError, match="FileIsDeleted"):

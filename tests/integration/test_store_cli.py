@@ -48,7 +48,8 @@ def test_put_ls_info_get_rotate_rm(tmp_path: Path) -> None:
     assert (tmp_path / "back.pdf").read_bytes() == source.read_bytes()
     (rotated,) = ok_json("store", "rotate", file_id, "--account", "6")
     assert rotated["version"] == 2
-    ok_json("store", "rm", file_id, "--account", "6")
+    removed = ok_json("store", "rm", file_id, "--account", "6")
+    assert removed["refunded_wei"] > 0 and removed["gas"] > 0
     assert file_id not in {row["file_id"] for row in ok_json("store", "ls", "--account", "6")}
 
 

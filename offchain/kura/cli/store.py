@@ -138,7 +138,9 @@ def rotate(
 
 @app.command("rm")
 def remove(file_id: str = FILE_ID, network: str | None = NETWORK, account: int = ACCOUNT, as_json: bool = JSON) -> None:
-    """Delete FILE_ID on chain and unpin its shares and manifest."""
+    """Delete FILE_ID on chain, unpin its shares and manifest, and take back its deposit."""
     with _client(network, account) as client:
-        gas = client.remove(parse_file_id(file_id))
-    emit({"file_id": file_id, "gas": gas}, as_json=as_json, text=f"[green]deleted[/] {file_id}")
+        removed = client.remove(parse_file_id(file_id))
+    refund = f", deposit of {removed.refunded / 10**18:g} ETH refunded" if removed.refunded else ""
+    emit({"file_id": file_id, "gas": removed.gas, "refunded_wei": removed.refunded}, as_json=as_json,
+         text=f"[green]deleted[/] {file_id}{refund}")

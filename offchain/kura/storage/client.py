@@ -51,6 +51,14 @@ class StoredFile:
 
 
 @dataclass(frozen=True)
+class Removed:
+    """The result of a delete: gas of the on-chain delete, and the deposit sent back (wei, 0 if none)."""
+
+    gas: int
+    refunded: int
+
+
+@dataclass(frozen=True)
 class Retrieved:
     """The result of a get."""
 
@@ -207,12 +215,16 @@ class StorageClient:
         manifests.retract(record.manifest_digest, self.pool)
         return record.version + 1, int(receipt["gasUsed"])
 
-    def remove(self, file_id: bytes) -> int:
-        """Delete ``file_id`` on chain, then unpin its shares and manifest. Returns the gas used."""
+    def remove(self, file_id: bytes) -> Removed:
+        """Delete ``file_id`` on chain, unpin its shares and manifest, and pull back the deposit it was
+        registered with (the registry credits it on delete)."""
         record, manifest = self.manifest(file_id)
         receipt = self.registry.remove(file_id, owner=self.owner)
         unpin(
             [Placement(e.index, self.pool.by_api(e.api_url), e.peer_id, e.cid) for e in manifest.shares], self.pool
         )
         manifests.retract(record.manifest_digest, self.pool)
-        return int(receipt["gasUsed"])
+        refunded = self.registry.payments(self.owner.address)
+        if refunded:
+            self.registry.withdraw_payments(payee=self.owner)
+        return Removed(int(receipt["gasUsed"]), refunded)
