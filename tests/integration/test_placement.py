@@ -45,14 +45,25 @@ def place(shares: dict[int, Path], pool: NodePool, **options: object) -> Placeme
     return place_while_writing(targets, write, pool, **options)[1]  # type: ignore[arg-type]
 
 
+class DigestCheck:
+    """The Verify check of these tests: the fetched bytes must hash to the share's SHA-256."""
+
+    def __init__(self, index: int, digest: bytes) -> None:
+        self.index = index
+        self.digest = digest
+        self.state = hashlib.sha256()
+
+    def update(self, data: bytes) -> None:
+        self.state.update(data)
+
+    def finish(self) -> None:
+        if self.state.digest() != self.digest:
+            raise CodecError(f"share {self.index} does not match its digest")
+
+
 def verify_against(shares: dict[int, Path]):  # noqa: ANN201 - returns the Verify callback
     digests = {i: hashlib.sha256(p.read_bytes()).digest() for i, p in shares.items()}
-
-    def verify(placement: Placement, path: Path) -> None:
-        if hashlib.sha256(path.read_bytes()).digest() != digests[placement.index]:
-            raise CodecError(f"share {placement.index} does not match its digest")
-
-    return verify
+    return lambda placement: DigestCheck(placement.index, digests[placement.index])
 
 
 def test_each_share_lands_pinned_on_a_different_node(pool: NodePool, tmp_path: Path) -> None:

@@ -56,6 +56,10 @@ _SCHEMES = {code: scheme for scheme, code in _SCHEME_CODES.items()}
 Buffer = bytes | bytearray | memoryview
 
 
+def _truncated_header(present: int) -> ShareIntegrityError:
+    return ShareIntegrityError(f"truncated header: {present} bytes, a share header has {HEADER_SIZE}")
+
+
 @dataclass(frozen=True)
 class ShareHeader:
     """The header of one share.
@@ -119,9 +123,7 @@ class ShareHeader:
                 another format version, or holds impossible values.
         """
         if len(data) < HEADER_SIZE:
-            raise ShareIntegrityError(
-                f"truncated header: {len(data)} bytes, a share header has {HEADER_SIZE}"
-            )
+            raise _truncated_header(len(data))
         (magic, version, scheme, k, n, index, file_id, plaintext_size, sealed_size, body_size, segment_size,
          chunk_size, nonce_prefix, key_share) = _LAYOUT.unpack_from(data)
         if magic != MAGIC:
@@ -236,10 +238,87 @@ def check_belongs(header: ShareHeader, file_id: bytes, index: int) -> None:
         raise ShareIntegrityError(f"the share has index {header.index}, expected {index}: it was swapped")
 
 
+class ShareVerifier:
+    """Checks one share as its bytes arrive, in pieces of any size: the checks of :func:`verify_stream`.
+
+    Feed the share with :meth:`update` (while it is downloaded, say) and call
+    :meth:`finish`. A wrong header or a share that runs on past its announced
+    size is refused as soon as it shows; the rest is decided by :meth:`finish`.
+
+    Args:
+        file_id: The file the share must belong to.
+        index: The index it must have.
+        sha256: The whole share's digest from the manifest, if known.
+    """
+
+    def __init__(self, file_id: bytes, index: int, sha256: bytes | None = None) -> None:
+        self._file_id = file_id
+        self._index = index
+        self._sha256 = sha256
+        self._digest = hashlib.sha256()
+        self._head = bytearray()
+        self._header: ShareHeader | None = None
+        self._body_left = 0
+        self._trailer = bytearray()
+
+    def update(self, data: Buffer) -> None:
+        """Take the next bytes of the share.
+
+        Raises:
+            ShareIntegrityError: if the header is wrong or the share is longer than it announces.
+        """
+        view = memoryview(data).cast("B")
+        if self._header is None:
+            take = HEADER_SIZE - len(self._head)
+            self._head += view[:take]
+            view = view[take:]
+            if len(self._head) < HEADER_SIZE:
+                return
+            self._header = ShareHeader.from_bytes(self._head)
+            check_belongs(self._header, self._file_id, self._index)
+            self._digest.update(self._head)
+            self._body_left = self._header.body_size
+        body = view[: self._body_left]
+        if len(body):
+            self._digest.update(body)
+            self._body_left -= len(body)
+        view = view[len(body):]
+        if len(view) > TRAILER_SIZE - len(self._trailer):
+            raise ShareIntegrityError(
+                f"the share is longer than the {self._header.share_size} bytes its header announces"
+            )
+        self._trailer += view
+
+    def finish(self) -> ShareHeader:
+        """Decide on everything fed so far.
+
+        Returns:
+            The verified header.
+
+        Raises:
+            ShareIntegrityError: if the share is truncated, its trailer does not match its header and
+                body, or its SHA-256 is not the manifest's.
+        """
+        if self._header is None:
+            raise _truncated_header(len(self._head))
+        if self._body_left:
+            present = self._header.body_size - self._body_left
+            raise ShareIntegrityError(f"truncated body: {present} of {self._header.body_size} bytes present")
+        if len(self._trailer) != TRAILER_SIZE:
+            raise ShareIntegrityError(f"truncated share: the {TRAILER_SIZE}-byte trailer digest is missing")
+        if self._trailer != self._digest.digest():
+            raise ShareIntegrityError("hash mismatch: the header or body does not match the share's trailer digest")
+        whole = self._digest.copy()
+        whole.update(self._trailer)
+        if self._sha256 is not None and whole.digest() != self._sha256:
+            raise ShareIntegrityError("hash mismatch: the share's SHA-256 differs from the manifest's")
+        return self._header
+
+
 def verify_stream(
     stream: BinaryIO, file_id: bytes, index: int, sha256: bytes | None = None
 ) -> ShareHeader:
-    """Read a whole share from ``stream`` and check every part of it.
+    """Read a whole share from ``stream`` (to its end) and check every part of it.
 
     Checks, in order: the header parses (magic, version, values), it names
     ``file_id`` and ``index``, the body is complete, the trailer matches
@@ -258,27 +337,7 @@ def verify_stream(
     Raises:
         ShareIntegrityError: saying which check failed.
     """
-    header_bytes = stream.read(HEADER_SIZE)
-    header = ShareHeader.from_bytes(header_bytes)
-    check_belongs(header, file_id, index)
-    digest = hashlib.sha256(header_bytes)
-    remaining = header.body_size
-    while remaining:
-        block = stream.read(min(remaining, _READ_BLOCK))
-        if not block:
-            raise ShareIntegrityError(
-                f"truncated body: {header.body_size - remaining} of {header.body_size} bytes present"
-            )
-        digest.update(block)
-        remaining -= len(block)
-    trailer = stream.read(TRAILER_SIZE)
-    if len(trailer) != TRAILER_SIZE:
-        raise ShareIntegrityError(f"truncated share: the {TRAILER_SIZE}-byte trailer digest is missing")
-    if trailer != digest.digest():
-        raise ShareIntegrityError("hash mismatch: the header or body does not match the share's trailer digest")
-    if stream.read(1):
-        raise ShareIntegrityError(f"the share is longer than the {header.share_size} bytes its header announces")
-    digest.update(trailer)
-    if sha256 is not None and digest.digest() != sha256:
-        raise ShareIntegrityError("hash mismatch: the share's SHA-256 differs from the manifest's")
-    return header
+    verifier = ShareVerifier(file_id, index, sha256)
+    while block := stream.read(_READ_BLOCK):
+        verifier.update(block)
+    return verifier.finish()

@@ -177,10 +177,10 @@ class StorageClient:
             ]
             report = fetch_shares(
                 placements, manifest.k, self.pool, work,
-                lambda placement, share: sharefiles.verify(share, manifest, placement.index), progress=progress,
+                lambda placement: sharefiles.verifier(manifest, placement.index), progress=progress,
             )
             partial = work / "partial"
-            sharefiles.decode(report.shares, manifest, partial)
+            sharefiles.decode(report.shares, manifest, partial, verified=True)
             os.replace(partial, target)
         return Retrieved(manifest.size, tuple(sorted(report.shares)), report.bad_nodes)
 

@@ -1,8 +1,8 @@
 """Fetch k verified shares of a file: fastest nodes first, falling back on failure.
 
-Every share is streamed to a local file and verified (by the caller's check:
-header, hash, on-chain commitment) before it counts. Nodes that do not answer,
-fail mid-transfer or serve bad data are reported by name and reason.
+Every share is streamed to a local file and checked while it arrives (by the
+caller's check: header, hash, on-chain commitment) before it counts. Nodes that
+do not answer, fail mid-transfer or serve bad data are reported by name and reason.
 """
 
 from __future__ import annotations
@@ -12,13 +12,24 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from kura.errors import CodecError, IpfsError, NotEnoughSharesError
 from kura.storage.nodes import NodePool
 from kura.storage.placement import Placement
 
-Verify = Callable[[Placement, Path], None]
-"""Raises ``CodecError`` (e.g. ``ShareIntegrityError``) if the share file is not the expected share."""
+class StreamCheck(Protocol):
+    """Checks one share as it arrives (:class:`kura.crypto.share.ShareVerifier` is one)."""
+
+    def update(self, data: bytes) -> None:
+        """Take the next bytes; may raise ``CodecError`` as soon as they show the share is wrong."""
+
+    def finish(self) -> object:
+        """Raise ``CodecError`` (e.g. ``ShareIntegrityError``) unless the bytes fed are the expected share."""
+
+
+Verify = Callable[[Placement], StreamCheck]
+"""Starts the check of the share a placement should hold."""
 
 
 @dataclass
@@ -56,13 +67,15 @@ def fetch_shares(
     def worker() -> None:
         while (placement := next_candidate()) is not None:
             target = folder / f"share-{placement.index}"
+            check = verify(placement)
             try:
                 with open(target, "wb") as out:
                     for chunk in pool.client(placement.node).cat_stream(placement.cid, local_only=True):
+                        check.update(chunk)
                         out.write(chunk)
                         if progress is not None:
                             progress(len(chunk))
-                verify(placement, target)
+                check.finish()
             except IpfsError as exc:
                 target.unlink(missing_ok=True)
                 with guard:

@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 from kura.crypto.codec import EncodedFile, decode_file, encode_file
 from kura.crypto.params import CodeParams
-from kura.crypto.share import ShareInfo, verify_stream
+from kura.crypto.share import ShareInfo, ShareVerifier
 from kura.storage.manifest import Manifest
 
 
@@ -53,20 +53,20 @@ def expected(manifest: Manifest) -> EncodedFile:
     )
 
 
-def verify(path: Path, manifest: Manifest, index: int) -> None:
-    """Check that ``path`` holds share ``index`` of the manifest's file, intact.
-
-    Raises:
-        ShareIntegrityError: naming the check that failed.
-    """
-    with open(path, "rb") as stream:
-        verify_stream(stream, manifest.file_id, index, manifest.share(index).sha256)
+def verifier(manifest: Manifest, index: int) -> ShareVerifier:
+    """A check of share ``index`` of the manifest's file, to feed while the share is downloaded."""
+    return ShareVerifier(manifest.file_id, index, manifest.share(index).sha256)
 
 
 def decode(paths: Mapping[int, Path], manifest: Manifest, target: Path,
-           progress: Callable[[int], None] | None = None) -> None:
-    """Rebuild the file from verified share files into ``target``."""
+           progress: Callable[[int], None] | None = None, *, verified: bool = False) -> None:
+    """Rebuild the file from share files into ``target``.
+
+    Args:
+        verified: The files already passed :func:`verifier` (as they were fetched into a folder of
+            this process's own), so their hashes are not computed a second time.
+    """
     with ExitStack() as stack:
         streams = {index: stack.enter_context(open(path, "rb")) for index, path in paths.items()}
         with open(target, "wb") as dst:
-            decode_file(streams, dst, expected(manifest), progress)
+            decode_file(streams, dst, expected(manifest), progress, verified=verified)

@@ -201,6 +201,21 @@ def test_bad_share_is_named_when_too_few_remain(bad: bytes, reason: str) -> None
     assert "2 of the 3 shares needed verify (valid: [1, 2]" in str(caught.value)
 
 
+def decode_verified(shares: dict[int, bytes]) -> bytes:
+    out = io.BytesIO()
+    codec.decode_file({i: io.BytesIO(blob) for i, blob in shares.items()}, out, ENCODED, verified=True)
+    return out.getvalue()
+
+
+def test_pre_verified_shares_skip_the_hash_but_not_the_header_or_the_aead() -> None:
+    assert decode_verified({0: BLOBS[0], 2: BLOBS[2], 4: BLOBS[4]}) == DATA
+    with pytest.raises(NotEnoughSharesError, match="share 0: the share has index 3"):
+        decode_verified({0: BLOBS[3], 1: BLOBS[1], 2: BLOBS[2]})
+    # A body changed after its check is no longer caught by the hashes, but the AEAD refuses it.
+    with pytest.raises(DecryptionError, match="failed authentication"):
+        decode_verified({0: flipped(BLOBS[0], 500), 1: BLOBS[1], 2: BLOBS[2]})
+
+
 def test_share_of_another_file_is_rejected() -> None:
     _, others = codec.encode_bytes(DATA, MSR)
     with pytest.raises(NotEnoughSharesError, match="share 1: the share belongs to file"):

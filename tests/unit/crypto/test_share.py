@@ -137,3 +137,44 @@ def test_header_refuses_impossible_fields() -> None:
         header(chunk_size=512)
     with pytest.raises(CodecError, match="outside"):
         header(index=5)
+
+
+def outcome(data: bytes, cuts: list[int], sha: bytes | None) -> str:
+    """What a verifier fed ``data`` in the pieces ``cuts`` makes of it: the header, or the error."""
+    verifier = share.ShareVerifier(FILE_ID, 1, sha)
+    try:
+        start = 0
+        for cut in sorted(min(c, len(data)) for c in cuts) + [len(data)]:
+            verifier.update(data[start:cut])
+            start = cut
+        return repr(verifier.finish())
+    except ShareIntegrityError as exc:
+        return f"error: {exc}"
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    damage=st.sampled_from(["none", "cut", "extend", "flip"]), where=st.integers(0, len(GOOD) - 1),
+    extra=st.binary(min_size=1, max_size=40), cuts=st.lists(st.integers(0, len(GOOD) + 40), max_size=8),
+    with_sha=st.booleans(),
+)
+def test_verifier_decides_the_same_however_the_share_is_cut(
+    damage: str, where: int, extra: bytes, cuts: list[int], with_sha: bool
+) -> None:
+    data = bytearray(GOOD)
+    if damage == "cut":
+        del data[where:]
+    elif damage == "extend":
+        data += extra
+    elif damage == "flip":
+        data[where] ^= 1
+    sha = GOOD_INFO.sha256 if with_sha else None
+    whole = outcome(bytes(data), [], sha)
+    assert outcome(bytes(data), cuts, sha) == whole
+    assert (whole == repr(header())) == (damage == "none")
+
+
+def test_verifier_refuses_a_wrong_header_before_the_body_arrives() -> None:
+    verifier = share.ShareVerifier(OTHER_ID, 1)
+    with pytest.raises(ShareIntegrityError, match="belongs to file"):
+        verifier.update(GOOD[: share.HEADER_SIZE])
