@@ -149,6 +149,26 @@ def test_a_node_hung_during_put_without_spare_registers_nothing_and_leaves_no_pi
     }
 
 
+def test_a_refused_registration_leaves_no_shares_and_no_manifest_pinned(
+    alice: StorageClient, pool: NodePool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before_files = {f.file_id for f in alice.list()}
+    before_pins = {node.name: pool.client(node).pins() for node in pool.nodes}
+    published: list[bytes] = []
+
+    def refuse(file_id: bytes, digest: bytes, shares_root: bytes, *, owner: object) -> None:
+        published.append(digest)
+        assert any(raw_cid(digest) in pool.client(node).pins() for node in pool.nodes)  # stored before registering
+        raise ContractRevertError("InsufficientDeposit", {}, "refused for the test")
+
+    monkeypatch.setattr(alice.registry, "register", refuse)
+    with pytest.raises(ContractRevertError, match="refused for the test"):
+        alice.put(write(tmp_path / "f", 40_000), MSR_3_5)
+    assert len(published) == 1
+    assert {f.file_id for f in alice.list()} == before_files
+    assert {node.name: pool.client(node).pins() for node in pool.nodes} == before_pins
+
+
 def test_rotation_voids_the_old_manifest(alice: StorageClient, pool: NodePool, tmp_path: Path) -> None:
     source = write(tmp_path / "f", 20_000)
     stored = alice.put(source, MSR_3_5)

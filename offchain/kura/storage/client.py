@@ -2,8 +2,9 @@
 
 A put encodes the file into n self-verifying shares (encrypt, erasure-code,
 Shamir-share the key), places each on a different live node, seals a manifest
-for the owner, publishes it, and only then registers the file on chain — so a
-failure at any step leaves nothing registered, and what was uploaded is unpinned.
+for the owner, stores it on one node and only then registers the file on chain
+(the other manifest replicas are written meanwhile) — so a failure at any step
+leaves nothing registered, and what was uploaded is unpinned.
 A get reads the chain record, resolves and opens the manifest, checks it against
 the on-chain shares commitment, fetches k verified shares (fastest nodes first)
 and decodes into a temporary file that replaces the target only when complete.
@@ -128,6 +129,7 @@ class StorageClient:
                 lambda sinks: sharefiles.encode_to(source, params, file_id, sinks),
                 self.pool, progress=progress,
             )
+            sealed: bytes | None = None
             try:
                 entries = tuple(_entry(p, encoded.share(p.index)) for p in report.placements)
                 manifest = Manifest(
@@ -136,10 +138,15 @@ class StorageClient:
                     created_at=int(time.time()),
                 )
                 sealed = seal(manifest, [self._owner_key.public_key()])
-                digest = manifests.publish(sealed, self.pool, [p.node for p in report.placements])
-                receipt = self.registry.register(file_id, digest, shares_root(entries), owner=self.owner)
+                digest = manifests.digest_of(sealed)
+                receipt = manifests.publish_then(
+                    sealed, self.pool, [p.node for p in report.placements],
+                    lambda digest: self.registry.register(file_id, digest, shares_root(entries), owner=self.owner),
+                )
             except BaseException:
                 unpin(report.placements, self.pool)
+                if sealed is not None:
+                    manifests.retract(manifests.digest_of(sealed), self.pool)
                 raise
         return StoredFile(file_id, raw_cid(digest), report.placements, report.failed_nodes, int(receipt["gasUsed"]))
 

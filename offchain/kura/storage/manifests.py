@@ -9,38 +9,69 @@ whichever answers first; the bytes are checked against the digest before use.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from kura.errors import IpfsError, StorageError
 from kura.ipfs.cid import raw_cid
 from kura.storage.nodes import NodePool, StorageNode
 
 MANIFEST_REPLICAS = 3
+T = TypeVar("T")
+
+
+def digest_of(sealed: bytes) -> bytes:
+    """The on-chain pointer of a sealed manifest: its SHA-256 digest."""
+    return hashlib.sha256(sealed).digest()
 
 
 def publish(sealed: bytes, pool: NodePool, nodes: Sequence[StorageNode], *, replicas: int = MANIFEST_REPLICAS) -> bytes:
-    """Store and pin ``sealed`` on the first ``replicas`` of ``nodes``, in parallel; return its SHA-256 digest.
+    """Store and pin ``sealed`` on the first ``replicas`` of ``nodes``; return its SHA-256 digest.
 
     Raises:
         StorageError: if no node accepted it.
     """
-    digest = hashlib.sha256(sealed).digest()
-    targets = list(nodes)[:replicas]
+    return publish_then(sealed, pool, nodes, lambda digest: digest, replicas=replicas)
 
-    def put(node: StorageNode) -> str | None:
+
+def publish_then(
+    sealed: bytes, pool: NodePool, nodes: Sequence[StorageNode], then: Callable[[bytes], T], *,
+    replicas: int = MANIFEST_REPLICAS,
+) -> T:
+    """Store and pin ``sealed`` on the first ``replicas`` of ``nodes``; run ``then(digest)`` as soon as one has it.
+
+    The first node that accepts the manifest is written to before anything else
+    happens, so ``then`` (registering the digest on chain, say) never points at a
+    manifest stored nowhere; the other replicas are written while ``then`` runs.
+    A replica that fails is tolerated, as long as one node holds the manifest.
+
+    Returns:
+        What ``then`` returned.
+
+    Raises:
+        StorageError: if no node accepted the manifest (``then`` is not called).
+    """
+    digest = digest_of(sealed)
+    targets = list(nodes)[:replicas]
+    errors: list[str] = []
+
+    def put(node: StorageNode) -> bool:
         try:
             pool.client(node).block_put(sealed, pin=True)
         except IpfsError as exc:
-            return f"{node.name}: {exc}"
-        return None
+            errors.append(f"{node.name}: {exc}")
+            return False
+        return True
 
-    with ThreadPoolExecutor(max_workers=max(1, len(targets))) as workers:
-        outcomes = list(workers.map(put, targets))
-    errors = [error for error in outcomes if error is not None]
-    if len(errors) == len(outcomes):
+    while targets and not put(targets[0]):
+        targets.pop(0)
+    if not targets:
         raise StorageError(f"no storage node accepted the manifest ({'; '.join(errors) or 'no nodes'})")
-    return digest
+    with ThreadPoolExecutor(max_workers=max(1, len(targets) - 1)) as workers:
+        for node in targets[1:]:
+            workers.submit(put, node)
+        return then(digest)
 
 
 def resolve(digest: bytes, pool: NodePool, *, timeout: float = 30.0) -> bytes:
@@ -57,7 +88,7 @@ def resolve(digest: bytes, pool: NodePool, *, timeout: float = 30.0) -> bytes:
         except IpfsError as exc:
             problems.append(f"{probe.node.name}: {exc}")
             continue
-        if hashlib.sha256(blob).digest() == digest:
+        if digest_of(blob) == digest:
             return blob
         problems.append(f"{probe.node.name}: served bytes that do not match the digest")
     raise StorageError(f"manifest {cid} could not be fetched ({'; '.join(problems) or 'no node answers'})")
