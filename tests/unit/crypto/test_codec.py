@@ -83,35 +83,38 @@ def test_many_batches_keep_each_share_in_order(monkeypatch: pytest.MonkeyPatch, 
     assert out.getvalue() == data
 
 
-class _BrokenSink(io.RawIOBase):
-    """Fails on its first body write (after the header)."""
+class _CountingNullSink(io.RawIOBase):
+    """Swallows bytes, counting writes and bytes, so a big encode needs no memory or disk for its output."""
 
     def __init__(self) -> None:
+        self.size = 0
         self.writes = 0
 
     def writable(self) -> bool:
         return True
 
     def write(self, data: object) -> int:
+        length = memoryview(data).nbytes  # type: ignore[arg-type]
+        self.size += length
         self.writes += 1
-        if self.writes > 1:
+        return length
+
+
+class _BrokenSink(_CountingNullSink):
+    """Fails on its first body write (after the header)."""
+
+    def write(self, data: object) -> int:
+        if self.writes:
             raise OSError("disk full")
-        return memoryview(data).nbytes  # type: ignore[arg-type]
+        return super().write(data)
 
 
-class _SlowSink(io.RawIOBase):
-    """Takes its time over every write and records when each one is done."""
-
-    def __init__(self) -> None:
-        self.finished = 0
-
-    def writable(self) -> bool:
-        return True
+class _SlowSink(_CountingNullSink):
+    """Takes its time over every write; ``writes`` counts the finished ones."""
 
     def write(self, data: object) -> int:
         time.sleep(0.05)
-        self.finished += 1
-        return memoryview(data).nbytes  # type: ignore[arg-type]
+        return super().write(data)
 
 
 def test_a_failing_sink_fails_the_encode(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -142,9 +145,9 @@ def test_a_failing_input_leaves_no_row_being_written(monkeypatch: pytest.MonkeyP
     stripe = codec.erasure_code(MSR).stripe_bytes
     with pytest.raises(OSError, match="input/output error"):
         codec.encode_file(_FailingSource(os.urandom(3 * stripe), stripe + 20_000), MSR, sinks, segment_size=10_000)
-    finished = [sink.finished for sink in sinks]
+    finished = [sink.writes for sink in sinks]
     time.sleep(0.3)
-    assert [sink.finished for sink in sinks] == finished
+    assert [sink.writes for sink in sinks] == finished
     assert min(finished) == 2  # the header and the first batch's row
 
 
@@ -278,21 +281,6 @@ def test_manifest_fields_round_trip() -> None:
 def test_sinks_must_match_n() -> None:
     with pytest.raises(codec.CodecError, match="one sink per share"):
         codec.encode_file(io.BytesIO(b"x"), MSR, [io.BytesIO()] * 4)
-
-
-class _CountingNullSink(io.RawIOBase):
-    """Swallows bytes, so a big encode needs no memory or disk for its output."""
-
-    def __init__(self) -> None:
-        self.size = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: object) -> int:
-        length = memoryview(data).nbytes  # type: ignore[arg-type]
-        self.size += length
-        return length
 
 
 def test_big_encode_streams_in_bounded_memory(tmp_path: Path) -> None:
