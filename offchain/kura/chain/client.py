@@ -38,8 +38,20 @@ GAS_MARGIN = 1.25
 """Head-room over the node's gas estimate. Estimates can fall short of what execution needs before
 refunds are applied (seen on Anvil for a transaction that clears storage slots), so every
 transaction gets a quarter more, as ape and most wallets do."""
+_UNUSED_MIDDLEWARE = ("validation", "ens_name_to_address", "gas_price_strategy")
+"""web3 middleware that only costs time here: kura signs locally with the chain id it read once
+(``validation`` asks the node for it twice per transaction), never passes ENS names, and sets fees
+itself through web3's defaults. Without them a transaction takes ~7 ms on a local devnet instead of ~11."""
 _ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
 _PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)
+
+
+def lean_web3(rpc_url: str, *, timeout: float = 30.0) -> Web3:
+    """A ``Web3`` on an HTTP RPC URL, without the middleware kura does not need."""
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    for name in _UNUSED_MIDDLEWARE:
+        w3.middleware_onion.remove(name)
+    return w3
 
 
 def decode_revert(data: bytes | str | None) -> ContractRevertError:
@@ -106,7 +118,7 @@ class Chain:
         Raises:
             RpcUnreachableError: if nothing answers at the RPC URL.
         """
-        w3 = Web3(Web3.HTTPProvider(network.rpc_url, request_kwargs={"timeout": timeout}))
+        w3 = lean_web3(network.rpc_url, timeout=timeout)
         try:
             w3.eth.chain_id
         except Exception as exc:  # noqa: BLE001 - any transport failure means "unreachable"

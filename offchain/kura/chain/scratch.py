@@ -7,10 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from web3 import Web3
-
 from kura.chain.build import build
-from kura.chain.client import AccountSource, Chain
+from kura.chain.client import AccountSource, Chain, lean_web3
 from kura.devnet.anvil import DEV_MNEMONIC, start_anvil
 from kura.devnet.processes import LOOPBACK, free_port
 
@@ -24,6 +22,6 @@ def scratch_chain() -> Iterator[Chain]:
         anvil = start_anvil(port, Path(folder))
         url = f"http://{LOOPBACK}:{port}"
         try:
-            yield Chain(Web3(Web3.HTTPProvider(url)), AccountSource(mnemonic=DEV_MNEMONIC), rpc_url=url)
+            yield Chain(lean_web3(url), AccountSource(mnemonic=DEV_MNEMONIC), rpc_url=url)
         finally:
             anvil.stop()
