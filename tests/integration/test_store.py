@@ -169,6 +169,26 @@ def test_a_refused_registration_leaves_no_shares_and_no_manifest_pinned(
     assert {node.name: pool.client(node).pins() for node in pool.nodes} == before_pins
 
 
+def test_a_stamped_put_locks_no_deposit(alice: StorageClient, tmp_path: Path) -> None:
+    source = write(tmp_path / "f", 30_000)
+    stored = alice.put(source, MSR_3_5, stamp=True)
+    assert alice.registry.deposit_of(stored.file_id) == 0
+    assert alice.manifest(stored.file_id)[0].version == 1
+    alice.get(stored.file_id, tmp_path / "back")
+    assert digest(tmp_path / "back") == digest(source)
+    assert alice.remove(stored.file_id).refunded == 0
+
+
+def test_a_stamp_is_refused_before_uploading_where_the_registry_takes_none(
+    alice: StorageClient, pool: NodePool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before_pins = {node.name: pool.client(node).pins() for node in pool.nodes}
+    monkeypatch.setattr(alice.registry, "difficulty_bits", lambda: 0)
+    with pytest.raises(StorageError, match="takes no stamps"):
+        alice.put(write(tmp_path / "f", 30_000), MSR_3_5, stamp=True)
+    assert {node.name: pool.client(node).pins() for node in pool.nodes} == before_pins
+
+
 def test_rotation_voids_the_old_manifest(alice: StorageClient, pool: NodePool, tmp_path: Path) -> None:
     source = write(tmp_path / "f", 20_000)
     stored = alice.put(source, MSR_3_5)

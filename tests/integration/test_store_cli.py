@@ -44,6 +44,7 @@ def test_put_ls_info_get_rotate_rm(tmp_path: Path) -> None:
     assert file_id in {row["file_id"] for row in ok_json("store", "ls", "--account", "6")}
     info = ok_json("store", "info", file_id, "--account", "6")
     assert (info["name"], info["size"], info["k"], info["n"], info["version"]) == ("report.pdf", 300_000, 2, 4, 1)
+    assert info["deposit_wei"] > 0
     ok_json("store", "get", file_id, "-o", str(tmp_path / "back.pdf"), "--account", "6")
     assert (tmp_path / "back.pdf").read_bytes() == source.read_bytes()
     (rotated,) = ok_json("store", "rotate", file_id, "--account", "6")
@@ -51,6 +52,14 @@ def test_put_ls_info_get_rotate_rm(tmp_path: Path) -> None:
     removed = ok_json("store", "rm", file_id, "--account", "6")
     assert removed["refunded_wei"] > 0 and removed["gas"] > 0
     assert file_id not in {row["file_id"] for row in ok_json("store", "ls", "--account", "6")}
+
+
+def test_a_stamped_put_locks_no_deposit(tmp_path: Path) -> None:
+    source = tmp_path / "note.txt"
+    source.write_bytes(os.urandom(5_000))
+    stored = ok_json("store", "put", str(source), "--stamp", "--account", "6")
+    assert ok_json("store", "info", stored["file_id"], "--account", "6")["deposit_wei"] == 0
+    assert ok_json("store", "rm", stored["file_id"], "--account", "6")["refunded_wei"] == 0
 
 
 def test_mistakes_are_one_line_errors(tmp_path: Path) -> None:

@@ -17,14 +17,17 @@ import secrets
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
+from web3.types import TxReceipt
 
 from kura.chain.client import Chain
 from kura.chain.deployments import Deployment
 from kura.chain.file_registry import FileRecord, FileRegistryClient
+from kura.chain.stamp import mint_stamp
 from kura.crypto import ecies
 from kura.crypto.params import CodeParams
 from kura.crypto.share import ShareInfo
@@ -38,6 +41,8 @@ from kura.storage.nodes import NodePool
 from kura.storage.placement import Placement, place_while_writing, unpin
 
 Progress = Callable[[int], None]
+_STAMP_MINTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kura-stamp")
+"""Mints registration stamps while puts upload their shares (one stamp at a time)."""
 
 
 @dataclass(frozen=True)
@@ -112,17 +117,27 @@ class StorageClient:
         self.deployment = deployment
 
     def put(self, path: Path, params: CodeParams, *, progress: Progress | None = None,
-            work_dir: Path | None = None) -> StoredFile:
+            work_dir: Path | None = None, stamp: bool = False) -> StoredFile:
         """Store the file at ``path`` as ``params.n`` shares, any ``params.k`` of which rebuild it.
 
+        Args:
+            path: The file.
+            params: Scheme, k and n.
+            progress: Called with byte counts as shares are uploaded.
+            work_dir: Where the temporary share files go (default: the system's temp folder).
+            stamp: Register on a proof-of-work stamp (minted while the shares upload, about
+                2^difficulty hashes) instead of locking the registry's deposit.
+
         Raises:
-            StorageError: if there are too few live nodes, uploads fail beyond the spares, or the
-                chain refuses the registration (nothing stays registered or pinned then).
+            StorageError: if there are too few live nodes, uploads fail beyond the spares, the
+                registry takes no stamps (with ``stamp``), or the chain refuses the registration
+                (nothing stays registered or pinned then).
         """
         source = Path(path)
         if not source.is_file():
             raise StorageError(f"{source} is not a readable file")
         file_id = secrets.token_bytes(32)
+        register = self._stamped_registration(file_id) if stamp else self._deposit_registration(file_id)
         with tempfile.TemporaryDirectory(prefix="kura-put-", dir=work_dir) as folder:
             encoded, report = place_while_writing(
                 sharefiles.share_paths(params, Path(folder)),
@@ -141,7 +156,7 @@ class StorageClient:
                 digest = manifests.digest_of(sealed)
                 receipt = manifests.publish_then(
                     sealed, self.pool, [p.node for p in report.placements],
-                    lambda digest: self.registry.register(file_id, digest, shares_root(entries), owner=self.owner),
+                    lambda digest: register(digest, shares_root(entries)),
                 )
             except BaseException:
                 unpin(report.placements, self.pool)
@@ -149,6 +164,19 @@ class StorageClient:
                     manifests.retract(manifests.digest_of(sealed), self.pool)
                 raise
         return StoredFile(file_id, raw_cid(digest), report.placements, report.failed_nodes, int(receipt["gasUsed"]))
+
+    def _deposit_registration(self, file_id: bytes) -> Callable[[bytes, bytes], TxReceipt]:
+        return lambda digest, root: self.registry.register(file_id, digest, root, owner=self.owner)
+
+    def _stamped_registration(self, file_id: bytes) -> Callable[[bytes, bytes], TxReceipt]:
+        """Start minting the stamp for ``file_id`` now; the registration waits for it."""
+        bits = self.registry.difficulty_bits()
+        if bits == 0:
+            raise StorageError("this registry takes no stamps: register with a deposit instead (drop --stamp)")
+        minting = _STAMP_MINTER.submit(mint_stamp, self.owner.address, file_id, bits)
+        return lambda digest, root: self.registry.register_with_stamp(
+            file_id, digest, root, minting.result(), owner=self.owner
+        )
 
     def manifest(self, file_id: bytes) -> tuple[FileRecord, Manifest]:
         """The chain record and the opened manifest of ``file_id``.
