@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 
 import typer
@@ -14,6 +15,7 @@ from kura.chain.deployments import load
 from kura.cli._context import JSON, NETWORK, connect
 from kura.cli._output import console, emit
 from kura.crypto.params import CodeParams, Scheme
+from kura.errors import StorageError
 from kura.storage.client import StorageClient, parse_file_id
 from kura.storage.nodes import NodePool, nodes_of
 from kura.storage.registry_nodes import NodeDirectory
@@ -21,17 +23,33 @@ from kura.storage.registry_nodes import NodeDirectory
 app = typer.Typer(help="Store files confidentially: encrypted, split into k-of-n shares on distinct IPFS nodes.",
                   no_args_is_help=True)
 
+class NodeSource(str, Enum):
+    """Where the storage nodes come from."""
+
+    AUTO = "auto"
+    REGISTRY = "registry"
+    CONFIG = "config"
+
+
 ACCOUNT = typer.Option(0, "--account", help="Index of the owner account of the network.")
 FILE_ID = typer.Argument(..., help="The file id printed by `kura store put` (64 hex digits).")
+NODES = typer.Option(
+    NodeSource.AUTO, "--nodes",
+    help="Storage nodes: the NodeRegistry's active ones, the network's configured IPFS APIs, or auto "
+         "(the registry's as soon as any node is registered, else the configured ones).",
+)
 
 
 @contextmanager
-def _client(network: str | None, account: int) -> Iterator[StorageClient]:
-    """A storage client on the registry's active nodes, or on the configured ones while none registered."""
+def _client(network: str | None, account: int, source: NodeSource) -> Iterator[StorageClient]:
+    """A storage client on the nodes ``source`` names."""
     config, chain = connect(network)
     deployment = load(chain)
-    nodes = NodeDirectory(chain, deployment).storage_nodes() or nodes_of(config)
-    with NodePool(nodes, proxy=config.socks_proxy) as pool:
+    registered = [] if source is NodeSource.CONFIG else NodeDirectory(chain, deployment).storage_nodes()
+    if source is NodeSource.REGISTRY and not registered:
+        raise StorageError("the NodeRegistry lists no active storage node: register nodes with `kura node run`, "
+                           "or use --nodes config")
+    with NodePool(registered or nodes_of(config), proxy=config.socks_proxy) as pool:
         yield StorageClient(chain, deployment, pool, chain.account(account))
 
 
@@ -57,12 +75,12 @@ def put(
         help="Register on a proof-of-work stamp instead of locking the registry's deposit (minted while the "
              "shares upload: 2^difficulty hashes, ~5 s at kura's 20 bits).",
     ),
-    network: str | None = NETWORK, account: int = ACCOUNT, as_json: bool = JSON,
+    network: str | None = NETWORK, account: int = ACCOUNT, nodes: NodeSource = NODES, as_json: bool = JSON,
 ) -> None:
     """Encrypt PATH, split it into n shares on n distinct nodes, and register it on chain."""
     params = CodeParams(scheme, k, n)
     started = time.monotonic()
-    with _client(network, account) as client:
+    with _client(network, account, nodes) as client:
         total = int(path.stat().st_size * params.storage_overhead) + 4096 * n
         with _bar(total, f"uploading {path.name}", as_json) as progress:
             stored = client.put(path, params, progress=progress, stamp=stamp)
@@ -80,11 +98,11 @@ def put(
 def get(
     file_id: str = FILE_ID,
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the file (replaced only on success)."),
-    network: str | None = NETWORK, account: int = ACCOUNT, as_json: bool = JSON,
+    network: str | None = NETWORK, account: int = ACCOUNT, nodes: NodeSource = NODES, as_json: bool = JSON,
 ) -> None:
     """Fetch k verified shares of FILE_ID and rebuild the file."""
     raw_id = parse_file_id(file_id)
-    with _client(network, account) as client:
+    with _client(network, account, nodes) as client:
         _, manifest = client.manifest(raw_id)
         total = sum(share.size for share in manifest.shares[: manifest.k])
         with _bar(total, f"fetching {manifest.name}", as_json) as progress:
@@ -99,7 +117,7 @@ def get(
 @app.command("ls")
 def list_files(network: str | None = NETWORK, account: int = ACCOUNT, as_json: bool = JSON) -> None:
     """List the live files the account owns."""
-    with _client(network, account) as client:
+    with _client(network, account, NodeSource.AUTO) as client:
         files = client.list()
     rows = [{"file_id": f.file_id.hex(), "version": f.version, "updated_at": f.updated_at} for f in files]
     emit(rows, as_json=as_json,
@@ -107,9 +125,12 @@ def list_files(network: str | None = NETWORK, account: int = ACCOUNT, as_json: b
 
 
 @app.command()
-def info(file_id: str = FILE_ID, network: str | None = NETWORK, account: int = ACCOUNT, as_json: bool = JSON) -> None:
+def info(
+    file_id: str = FILE_ID,
+    network: str | None = NETWORK, account: int = ACCOUNT, nodes: NodeSource = NODES, as_json: bool = JSON,
+) -> None:
     """Show the on-chain record and the (decrypted) manifest of FILE_ID."""
-    with _client(network, account) as client:
+    with _client(network, account, nodes) as client:
         record, manifest = client.manifest(parse_file_id(file_id))
         deposit = client.registry.deposit_of(record.file_id)
     data = {
@@ -129,10 +150,10 @@ def info(file_id: str = FILE_ID, network: str | None = NETWORK, account: int = A
 def rotate(
     file_ids: list[str] = typer.Argument(None, help="Files to rotate (default: all the account's files)."),
     every: float | None = typer.Option(None, "--every", min=1.0, help="Keep rotating every SECONDS (scheduled mode)."),
-    network: str | None = NETWORK, account: int = ACCOUNT, as_json: bool = JSON,
+    network: str | None = NETWORK, account: int = ACCOUNT, nodes: NodeSource = NODES, as_json: bool = JSON,
 ) -> None:
     """Re-seal manifests with fresh keys, repoint the chain, and void the old versions."""
-    with _client(network, account) as client:
+    with _client(network, account, nodes) as client:
         while True:
             targets = [parse_file_id(f) for f in file_ids] if file_ids else [f.file_id for f in client.list()]
             results = [dict(zip(("version", "gas"), client.rotate(target)), file_id=target.hex()) for target in targets]
@@ -145,9 +166,12 @@ def rotate(
 
 
 @app.command("rm")
-def remove(file_id: str = FILE_ID, network: str | None = NETWORK, account: int = ACCOUNT, as_json: bool = JSON) -> None:
+def remove(
+    file_id: str = FILE_ID,
+    network: str | None = NETWORK, account: int = ACCOUNT, nodes: NodeSource = NODES, as_json: bool = JSON,
+) -> None:
     """Delete FILE_ID on chain, unpin its shares and manifest, and take back its deposit."""
-    with _client(network, account) as client:
+    with _client(network, account, nodes) as client:
         removed = client.remove(parse_file_id(file_id))
     refund = f", deposit of {removed.refunded / 10**18:g} ETH refunded" if removed.refunded else ""
     emit({"file_id": file_id, "gas": removed.gas, "refunded_wei": removed.refunded}, as_json=as_json,
