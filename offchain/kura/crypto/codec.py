@@ -174,8 +174,8 @@ def _hash_pool() -> ThreadPoolExecutor:
 class _BatchWriter:
     """Hands each batch's rows to the n share writers on a thread pool, one batch behind the caller.
 
-    Each row is hashed (SHA-256 and Merkle leaves, both outside the GIL) and
-    written by a pool thread while the caller seals and encodes the next batch.
+    Each row is hashed (SHA-256 and Merkle leaves, both outside the GIL, as two
+    jobs) and written by pool threads while the caller seals and encodes the next batch.
     A share's rows still reach its sink in order: a batch starts only after the
     previous one is done. Used as a context manager, it never leaves a row
     being written behind, even when the encode fails.
@@ -194,7 +194,9 @@ class _BatchWriter:
         """
         self.flush()
         self._pending = [
-            self._pool.submit(writer.write_body, row) for writer, row in zip(self.writers, rows, strict=True)
+            self._pool.submit(job)
+            for writer, row in zip(self.writers, rows, strict=True)
+            for job in writer.body_jobs(row)
         ]
 
     def flush(self) -> None:

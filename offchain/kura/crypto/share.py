@@ -34,7 +34,9 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import BinaryIO
 
 from kura.crypto.aead import KEY_SIZE, NONCE_PREFIX_SIZE
@@ -167,7 +169,8 @@ class ShareWriter:
 
     It hashes as it writes (the whole-share SHA-256 and the Merkle leaves), so a
     share is written in one pass. One writer is not thread-safe, but writers of
-    different shares may run on different threads: the hashing releases the GIL.
+    different shares may run on different threads, and :meth:`body_jobs` splits one
+    piece's work in two that may run at once: the hashing releases the GIL.
 
     Args:
         sink: Where the share goes.
@@ -183,9 +186,8 @@ class ShareWriter:
         self._put(header.to_bytes())
 
     def _put(self, data: Buffer) -> None:
-        self._sha.update(data)
+        self._hash_and_write(data)
         self._merkle.update(data)
-        self._sink.write(data)
 
     def write_body(self, data: Buffer) -> None:
         """Append body bytes.
@@ -193,10 +195,28 @@ class ShareWriter:
         Raises:
             CodecError: if more body bytes arrive than the header announces.
         """
+        for job in self.body_jobs(data):
+            job()
+
+    def body_jobs(self, data: Buffer) -> tuple[Callable[[], None], Callable[[], None]]:
+        """Take ``data`` as the next body bytes and return the two halves of writing them.
+
+        The first hashes them into the whole-share SHA-256 and writes them to the
+        sink, the second adds them to the Merkle tree. The two may run at the same
+        time on different threads (both hash outside the GIL); a writer's jobs for
+        one piece must be done before those for the next piece start.
+
+        Raises:
+            CodecError: if more body bytes arrive than the header announces.
+        """
         self._body_written += len(data)
         if self._body_written > self._header.body_size:
             raise CodecError(f"share {self._header.index} got more body bytes than its {self._header.body_size}")
-        self._put(data)
+        return partial(self._hash_and_write, data), partial(self._merkle.update, data)
+
+    def _hash_and_write(self, data: Buffer) -> None:
+        self._sha.update(data)
+        self._sink.write(data)
 
     def finish(self) -> ShareInfo:
         """Write the trailer and return the share's facts.
