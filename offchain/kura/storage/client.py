@@ -16,7 +16,7 @@ import os
 import secrets
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +37,7 @@ from kura.storage import manifests, sharefiles, sharetable
 from kura.storage.commitment import shares_root
 from kura.storage.fetch import fetch_shares
 from kura.storage.manifest import Manifest, ShareEntry, open_sealed, seal
-from kura.storage.nodes import NodePool
+from kura.storage.nodes import NodePool, Probe
 from kura.storage.placement import Placement, place_while_writing, unpin
 
 Progress = Callable[[int], None]
@@ -178,8 +178,12 @@ class StorageClient:
             file_id, digest, root, minting.result(), owner=self.owner
         )
 
-    def manifest(self, file_id: bytes) -> tuple[FileRecord, Manifest]:
+    def manifest(self, file_id: bytes, *, probes: Sequence[Probe] | None = None) -> tuple[FileRecord, Manifest]:
         """The chain record and the opened manifest of ``file_id``.
+
+        Args:
+            file_id: The file.
+            probes: A probe of the pool made just now, to reuse instead of probing again.
 
         Raises:
             ContractRevertError: ``UnknownFile`` / ``FileIsDeleted``.
@@ -188,7 +192,7 @@ class StorageClient:
                 the share table of the repairs made since it was sealed.
         """
         record = self.registry.file_of(file_id)
-        manifest = open_sealed(manifests.resolve(record.manifest_digest, self.pool), self._owner_key)
+        manifest = open_sealed(manifests.resolve(record.manifest_digest, self.pool, probes=probes), self._owner_key)
         if manifest.file_id == file_id and shares_root(manifest.shares) != record.shares_root:
             manifest = sharetable.catch_up(manifest, record.shares_root, self.chain, self.deployment, self.pool)
         if manifest.file_id != file_id or shares_root(manifest.shares) != record.shares_root:
@@ -203,7 +207,8 @@ class StorageClient:
         Raises:
             NotEnoughSharesError: naming every node that failed, if fewer than k shares verify.
         """
-        _, manifest = self.manifest(file_id)
+        probes = self.pool.probe()
+        _, manifest = self.manifest(file_id, probes=probes)
         target = Path(target)
         with tempfile.TemporaryDirectory(prefix="kura-get-", dir=target.parent) as folder:
             work = Path(folder)
@@ -212,7 +217,7 @@ class StorageClient:
             ]
             report = fetch_shares(
                 placements, manifest.k, self.pool, work,
-                lambda placement: sharefiles.verifier(manifest, placement.index), progress=progress,
+                lambda placement: sharefiles.verifier(manifest, placement.index), progress=progress, probes=probes,
             )
             partial = work / "partial"
             sharefiles.decode(report.shares, manifest, partial, verified=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from kura.errors import CodecError, IpfsError, NotEnoughSharesError
-from kura.storage.nodes import NodePool
+from kura.storage.nodes import NodePool, Probe
 from kura.storage.placement import Placement
 
 class StreamCheck(Protocol):
@@ -42,16 +42,28 @@ class FetchReport:
 
 def fetch_shares(
     placements: Sequence[Placement], k: int, pool: NodePool, folder: Path, verify: Verify, *, parallelism: int = 4,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, probes: Sequence[Probe] | None = None,
 ) -> FetchReport:
     """Download and verify ``k`` shares into ``folder``.
+
+    Args:
+        placements: Where each share is.
+        k: How many verified shares are needed.
+        pool: Clients for the nodes.
+        folder: Where the share files go.
+        verify: Starts the check of each share as it arrives.
+        parallelism: Downloads at once (at most ``k``).
+        progress: Called with byte counts as shares arrive.
+        probes: A probe of the pool made just now, to reuse instead of probing the holders again.
 
     Raises:
         NotEnoughSharesError: if fewer than ``k`` shares could be fetched and verified; the message
             names every node that failed and why.
     """
     report = FetchReport()
-    live = {probe.node.name: probe.latency for probe in pool.probe({p.node for p in placements})}
+    holders = {p.node for p in placements}
+    answered = pool.probe(holders) if probes is None else [probe for probe in probes if probe.node in holders]
+    live = {probe.node.name: probe.latency for probe in answered}
     for placement in placements:
         if placement.node.name not in live:
             report.bad_nodes[placement.node.name] = "did not answer"

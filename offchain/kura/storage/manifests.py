@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from kura.errors import IpfsError, StorageError
 from kura.ipfs.cid import raw_cid
-from kura.storage.nodes import NodePool, StorageNode
+from kura.storage.nodes import NodePool, Probe, StorageNode
 
 MANIFEST_REPLICAS = 3
 T = TypeVar("T")
@@ -74,15 +74,23 @@ def publish_then(
         return then(digest)
 
 
-def resolve(digest: bytes, pool: NodePool, *, timeout: float = 30.0) -> bytes:
+def resolve(
+    digest: bytes, pool: NodePool, *, timeout: float = 30.0, probes: Sequence[Probe] | None = None
+) -> bytes:
     """The sealed manifest with SHA-256 ``digest``, from the first node that serves it intact.
+
+    Args:
+        digest: The on-chain pointer.
+        pool: The nodes to ask, fastest first.
+        timeout: Seconds to wait for one node.
+        probes: A probe of ``pool`` made just now, to reuse instead of probing again.
 
     Raises:
         StorageError: if no node serves bytes matching the digest.
     """
     cid = raw_cid(digest)
     problems = []
-    for probe in pool.probe():
+    for probe in pool.probe() if probes is None else probes:
         try:
             blob = pool.client(probe.node).block_get(cid, timeout=timeout)
         except IpfsError as exc:
