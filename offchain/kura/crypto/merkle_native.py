@@ -92,8 +92,10 @@ class NativeMerkle:
             The new leaf count.
 
         Raises:
-            CodecError: if the library refuses the arguments.
+            CodecError: if ``slots`` has the wrong size or the library refuses the arguments.
         """
+        if len(slots) != MAX_HEIGHT * SLOT_BYTES:
+            raise CodecError(f"a Merkle builder state has {MAX_HEIGHT * SLOT_BYTES} slot bytes, got {len(slots)}")
         view = np.frombuffer(data, dtype=np.uint8)
         count = ctypes.c_uint64(leaf_count)
         slot_buffer = (ctypes.c_char * len(slots)).from_buffer(slots)

@@ -294,8 +294,9 @@ class ShareVerifier:
             view = view[take:]
             if len(self._head) < HEADER_SIZE:
                 return
-            self._header = ShareHeader.from_bytes(self._head)
-            check_belongs(self._header, self._file_id, self._index)
+            header = ShareHeader.from_bytes(self._head)
+            check_belongs(header, self._file_id, self._index)
+            self._header = header
             self._digest.update(self._head)
             self._body_left = self._header.body_size
         body = view[: self._body_left]

@@ -207,6 +207,8 @@ def test_native_kernel_refuses_a_zero_chunk_and_a_leaf_count_overflow() -> None:
         native().push_chunks(b"ab", 1, slots, 2**64 - 2)
     assert slots == bytearray(SLOTS)
     assert native().push_chunks(b"a", 1, slots, 2**64 - 2) == 2**64 - 1
+    with pytest.raises(CodecError, match="slot bytes"):
+        native().push_chunks(b"a" * 4096, 1024, bytearray(32), 0)
 
 
 def test_python_kernel_warns_once_that_the_native_one_is_missing(caplog: pytest.LogCaptureFixture, kernel: str) -> None:
