@@ -12,7 +12,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from eth_abi import decode as abi_decode
 from eth_account import Account
@@ -22,7 +22,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception
-from web3.types import TxReceipt
+from web3.types import TxParams, TxReceipt
 
 from kura.chain.artifacts import error_table, load_artifact
 from kura.config import NetworkConfig
@@ -213,7 +213,8 @@ class Chain:
 
     def _replay_revert(self, tx: dict[str, Any], block: int) -> ContractRevertError:
         try:
-            self.w3.eth.call({k: tx[k] for k in ("from", "to", "data", "value") if k in tx}, block - 1)
+            replay = cast(TxParams, {k: tx[k] for k in ("from", "to", "data", "value") if k in tx})
+            self.w3.eth.call(replay, block - 1)
         except ContractLogicError as exc:
             return decode_revert(_revert_data(exc))
         return ContractRevertError("unknown", {}, "transaction reverted without revert data")

@@ -156,7 +156,7 @@ class StorageClient:
                 digest = manifests.digest_of(sealed)
                 receipt = manifests.publish_then(
                     sealed, self.pool, [p.node for p in report.placements],
-                    lambda digest: register(digest, shares_root(entries)),
+                    lambda pointer: register(pointer, shares_root(entries)),
                 )
             except BaseException:
                 unpin(report.placements, self.pool)

@@ -18,6 +18,7 @@ from kura.errors import CodecError, IpfsError, NotEnoughSharesError
 from kura.storage.nodes import NodePool, Probe
 from kura.storage.placement import Placement
 
+
 class StreamCheck(Protocol):
     """Checks one share as it arrives (:class:`kura.crypto.share.ShareVerifier` is one)."""
 
