@@ -124,8 +124,7 @@ def build(force: bool = False) -> BuildResult:
     out = build_dir()
     stamp = out / _STAMP
     if not force and stamp.exists() and stamp.read_text() == fingerprint:
-        names = tuple(sorted(p.stem for p in out.glob("*.json")))
-        return BuildResult(compiled=False, contracts=names)
+        return BuildResult(compiled=False, contracts=tuple(sorted(p.stem for p in out.glob("*.json"))))
 
     request = {
         "language": "Solidity",

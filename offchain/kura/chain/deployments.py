@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from eth_utils import to_checksum_address
+
 from kura.chain.client import Chain, Deployed
 from kura.errors import NotDeployedError
 from kura.paths import state_dir
@@ -85,6 +87,6 @@ def load(chain: Chain) -> Deployment:
         )
     contracts = {name: Deployed(**d) for name, d in entry["contracts"].items()}
     for deployed in contracts.values():
-        if not chain.w3.eth.get_code(deployed.address):
+        if not chain.w3.eth.get_code(to_checksum_address(deployed.address)):
             raise NotDeployedError(f"{deployed.name} has no code at {deployed.address} on chain {chain.chain_id}: {hint}")
     return Deployment(chain.chain_id, entry["genesis_hash"], contracts)

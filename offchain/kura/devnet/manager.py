@@ -111,7 +111,7 @@ def up(kubo_nodes: int = DEFAULT_KUBO_NODES, *, anvil_port: int | None = None, p
 
 def _distinct_ports(count: int) -> list[KuboPorts]:
     seen: set[int] = set()
-    result = []
+    result: list[KuboPorts] = []
     while len(result) < count:
         trio = [free_port() for _ in range(3)]
         if len(set(trio) | seen) == len(seen) + 3:

@@ -12,13 +12,20 @@ import json
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any, Protocol
 
 import httpx
 
 from kura.errors import IpfsError
 
 DEFAULT_TIMEOUT = 60.0
+
+
+class Readable(Protocol):
+    """A binary stream :meth:`KuboClient.add` can send without loading it (a file, or a wrapper of one)."""
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes (all that is left if negative); empty at the end."""
 
 
 @dataclass(frozen=True)
@@ -96,14 +103,14 @@ class KuboClient:
 
     def id(self, *, timeout: float | None = None) -> NodeInfo:
         """The node's peer id and listen addresses."""
-        data = self._json("id", **({"timeout": timeout} if timeout is not None else {}))
+        data = self._json("id", timeout=timeout) if timeout is not None else self._json("id")
         return NodeInfo(peer_id=data["ID"], addresses=tuple(data.get("Addresses") or ()), agent=data["AgentVersion"])
 
     def version(self) -> str:
         """The Kubo version string."""
         return str(self._json("version")["Version"])
 
-    def add(self, content: bytes | IO[bytes], *, pin: bool = True, raw_leaves: bool = True) -> str:
+    def add(self, content: bytes | Readable, *, pin: bool = True, raw_leaves: bool = True) -> str:
         """Add content as one file (CIDv1, raw leaves) and return its CID.
 
         Args:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -26,7 +27,7 @@ from kura.sim.sabotage import (  # noqa: E402
 from kura.sim.storage import StorageConfig, simulate_storage  # noqa: E402
 
 Progress = Callable[[str], None]
-CHURN = dict(mean_lifetime_days=365.0, audit_interval_days=7.0)
+CHURN: dict[str, Any] = dict(mean_lifetime_days=365.0, audit_interval_days=7.0)
 
 
 def write_report(out: Path, *, quick: bool = False, progress: Progress = lambda _: None) -> Path:
@@ -62,7 +63,7 @@ def write_report(out: Path, *, quick: bool = False, progress: Progress = lambda 
     return path
 
 
-def _table(header: list[str], rows: list[list[object]]) -> str:
+def _table(header: list[str], rows: Sequence[Sequence[object]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_fmt(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
