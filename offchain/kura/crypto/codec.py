@@ -55,8 +55,9 @@ _CODED_BATCH = 4 << 20
 """Sealed bytes per erasure-coded batch (rounded to whole stripes)."""
 _SHAMIR_OUTPUT = 8 << 20
 """Share bytes produced per Shamir batch, all n shares together."""
-_HASH_THREADS = os.cpu_count() or 1
-"""Threads hashing and writing share rows (the hashing runs outside the GIL)."""
+_HASH_POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="kura-share-hash")
+"""Threads hashing and writing share rows (the hashing runs outside the GIL), shared by every encode of the
+process and started on first use."""
 _NO_PREFIX = bytes(aead.NONCE_PREFIX_SIZE)
 _NO_KEY = bytes(aead.KEY_SIZE)
 
@@ -165,12 +166,6 @@ def _coded_batch(code: ErasureCode) -> int:
     return code.stripe_bytes * max(1, _CODED_BATCH // code.stripe_bytes)
 
 
-@functools.cache
-def _hash_pool() -> ThreadPoolExecutor:
-    """The threads that hash and write share rows, shared by every encode of the process (started once)."""
-    return ThreadPoolExecutor(max_workers=_HASH_THREADS, thread_name_prefix="kura-share-hash")
-
-
 class _BatchWriter:
     """Hands each batch's rows to the n share writers on a thread pool, one batch behind the caller.
 
@@ -247,7 +242,7 @@ def encode_file(
     report: Progress = progress if progress is not None else (lambda _: None)
     if params.scheme is Scheme.SHAMIR:
         header = ShareHeader(params, 0, file_id, size, size, size, 0, _NO_PREFIX, _NO_KEY)
-        with _BatchWriter(_open_writers(sinks, header, [_NO_KEY] * params.n), _hash_pool()) as out:
+        with _BatchWriter(_open_writers(sinks, header, [_NO_KEY] * params.n), _HASH_POOL) as out:
             _share_plaintext(src, size, params, out, report)
     else:
         key, prefix = aead.new_key(), aead.new_nonce_prefix()
@@ -258,7 +253,7 @@ def encode_file(
         )
         key_shares = [value for _, value in shamir.split(key, params.k, params.n)]
         sealer = aead.StreamSealer(key, prefix, file_id, segment_size)
-        with _BatchWriter(_open_writers(sinks, header, key_shares), _hash_pool()) as out:
+        with _BatchWriter(_open_writers(sinks, header, key_shares), _HASH_POOL) as out:
             _code_sealed(aead.encrypt_stream(src, size, sealer), code, params.n, out, report)
     infos = tuple(writer.finish() for writer in out.writers)
     return EncodedFile(

@@ -42,10 +42,15 @@ def crate_dir() -> Path:
     return project_root() / "offchain" / "native"
 
 
+def _target_dir() -> Path:
+    """Cargo's target folder for the crate."""
+    return project_root() / "build" / "native"
+
+
 def library_path() -> Path:
     """Where set-up puts the built library: ``KURA_MERKLE_LIB`` if set, else ``build/native/release/``."""
     configured = os.environ.get("KURA_MERKLE_LIB")
-    return Path(configured) if configured else project_root() / "build" / "native" / "release" / _LIBRARY
+    return Path(configured) if configured else _target_dir() / "release" / _LIBRARY
 
 
 def build(log: Callable[[str], None] = print) -> Path:
@@ -57,7 +62,7 @@ def build(log: Callable[[str], None] = print) -> Path:
     cargo = shutil.which("cargo")
     if cargo is None:
         raise SetupError("cargo is needed to build kura's native Merkle kernel and is not on PATH: install Rust")
-    target = project_root() / "build" / "native"
+    target = _target_dir()
     log("building the native Merkle kernel (offchain/native) with cargo")
     run_tool([cargo, "build", "--release", "--locked", "--quiet", "--manifest-path",
               str(crate_dir() / "Cargo.toml"), "--target-dir", str(target)])

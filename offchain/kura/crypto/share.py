@@ -186,8 +186,8 @@ class ShareWriter:
         self._put(header.to_bytes())
 
     def _put(self, data: Buffer) -> None:
-        self._hash_and_write(data)
-        self._merkle.update(data)
+        for job in self._halves(data):
+            job()
 
     def write_body(self, data: Buffer) -> None:
         """Append body bytes.
@@ -212,6 +212,9 @@ class ShareWriter:
         self._body_written += len(data)
         if self._body_written > self._header.body_size:
             raise CodecError(f"share {self._header.index} got more body bytes than its {self._header.body_size}")
+        return self._halves(data)
+
+    def _halves(self, data: Buffer) -> tuple[Callable[[], None], Callable[[], None]]:
         return partial(self._hash_and_write, data), partial(self._merkle.update, data)
 
     def _hash_and_write(self, data: Buffer) -> None:

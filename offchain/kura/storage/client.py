@@ -144,7 +144,7 @@ class StorageClient:
                 lambda sinks: sharefiles.encode_to(source, params, file_id, sinks),
                 self.pool, progress=progress,
             )
-            sealed: bytes | None = None
+            digest: bytes | None = None
             try:
                 entries = tuple(_entry(p, encoded.share(p.index)) for p in report.placements)
                 manifest = Manifest(
@@ -160,8 +160,8 @@ class StorageClient:
                 )
             except BaseException:
                 unpin(report.placements, self.pool)
-                if sealed is not None:
-                    manifests.retract(manifests.digest_of(sealed), self.pool)
+                if digest is not None:
+                    manifests.retract(digest, self.pool)
                 raise
         return StoredFile(file_id, raw_cid(digest), report.placements, report.failed_nodes, int(receipt["gasUsed"]))
 
@@ -220,7 +220,7 @@ class StorageClient:
                 lambda placement: sharefiles.verifier(manifest, placement.index), progress=progress, probes=probes,
             )
             partial = work / "partial"
-            sharefiles.decode(report.shares, manifest, partial, verified=True)
+            sharefiles.decode(report.shares, manifest, partial)
             os.replace(partial, target)
         return Retrieved(manifest.size, tuple(sorted(report.shares)), report.bad_nodes)
 

@@ -59,14 +59,10 @@ def verifier(manifest: Manifest, index: int) -> ShareVerifier:
 
 
 def decode(paths: Mapping[int, Path], manifest: Manifest, target: Path,
-           progress: Callable[[int], None] | None = None, *, verified: bool = False) -> None:
-    """Rebuild the file from share files into ``target``.
-
-    Args:
-        verified: The files already passed :func:`verifier` (as they were fetched into a folder of
-            this process's own), so their hashes are not computed a second time.
-    """
+           progress: Callable[[int], None] | None = None) -> None:
+    """Rebuild the file into ``target`` from share files that already passed :func:`verifier` (as they
+    were fetched into a folder of this process's own), so their hashes are not computed a second time."""
     with ExitStack() as stack:
         streams = {index: stack.enter_context(open(path, "rb")) for index, path in paths.items()}
         with open(target, "wb") as dst:
-            decode_file(streams, dst, expected(manifest), progress, verified=verified)
+            decode_file(streams, dst, expected(manifest), progress, verified=True)
