@@ -9,6 +9,7 @@ carrying the Solidity custom error's name and decoded arguments.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,19 +22,26 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception
+from web3.exceptions import (
+    ContractLogicError,
+    TransactionIndexingInProgress,
+    TransactionNotFound,
+    Web3Exception,
+)
 from web3.types import TxParams, TxReceipt
 
 from kura.chain.artifacts import error_table, load_artifact
 from kura.config import NetworkConfig
+from kura.chain.provider import KeepAliveHTTPProvider
 from kura.errors import ChainError, ConfigError, ContractRevertError, RpcUnreachableError
 
 Account.enable_unaudited_hdwallet_features()
 
 RECEIPT_TIMEOUT = 120.0
-RECEIPT_POLL = 0.02
-"""Seconds between receipt polls: a local devnet mines at once, so web3's default 0.1 s would
-dominate every transaction's latency."""
+RECEIPT_POLLS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02)
+"""Seconds between receipt polls, growing to the last value: a local devnet mines within a
+millisecond or two of receiving a transaction, so web3's fixed 0.1 s (or even 20 ms) would
+dominate every transaction's latency there, while a public chain is polled every 20 ms."""
 GAS_MARGIN = 1.25
 """Head-room over the node's gas estimate. Estimates can fall short of what execution needs before
 refunds are applied (seen on Anvil for a transaction that clears storage slots), so every
@@ -47,8 +55,8 @@ _PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)
 
 
 def lean_web3(rpc_url: str, *, timeout: float = 30.0) -> Web3:
-    """A ``Web3`` on an HTTP RPC URL, without the middleware kura does not need."""
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    """A ``Web3`` on an HTTP RPC URL, over kept-alive connections, without the middleware kura does not need."""
+    w3 = Web3(KeepAliveHTTPProvider(rpc_url, timeout=timeout))
     for name in _UNUSED_MIDDLEWARE:
         w3.middleware_onion.remove(name)
     return w3
@@ -203,13 +211,28 @@ class Chain:
             tx["gas"] = int(tx["gas"] * GAS_MARGIN)
             signed = sender.sign_transaction(tx)
             tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-        try:
-            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT, poll_latency=RECEIPT_POLL)
-        except TimeExhausted as exc:
-            raise ChainError(f"transaction {tx_hash.to_0x_hex()} not mined within {RECEIPT_TIMEOUT:.0f}s") from exc
+        receipt = self._receipt(tx_hash)
         if receipt["status"] != 1:
             raise self._replay_revert(tx, int(receipt["blockNumber"]))
         return receipt
+
+    def _receipt(self, tx_hash: HexBytes) -> TxReceipt:
+        """Wait for the receipt of ``tx_hash``, polling quickly at first (see ``RECEIPT_POLLS``).
+
+        Raises:
+            ChainError: if it is not mined within ``RECEIPT_TIMEOUT`` seconds.
+        """
+        deadline = time.monotonic() + RECEIPT_TIMEOUT
+        pauses = iter(RECEIPT_POLLS)
+        while True:
+            try:
+                return self.w3.eth.get_transaction_receipt(tx_hash)
+            except (TransactionNotFound, TransactionIndexingInProgress):
+                if time.monotonic() >= deadline:
+                    raise ChainError(
+                        f"transaction {tx_hash.to_0x_hex()} not mined within {RECEIPT_TIMEOUT:.0f}s"
+                    ) from None
+            time.sleep(next(pauses, RECEIPT_POLLS[-1]))
 
     def _replay_revert(self, tx: dict[str, Any], block: int) -> ContractRevertError:
         try:
