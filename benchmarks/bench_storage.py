@@ -8,6 +8,11 @@ at once, as a put does), and catting k of them back. Each repeat adds a freshly
 encoded set: Kubo skips writing blocks it already has, so adding the same files
 twice would time a cheaper operation than a put, whose shares are always new.
 The target is put <= 2x that reference.
+
+Each repeat times a put, a get and then the reference, so both see the machine in
+the same state; the figures are the median of the repeats' ratios (robust to a
+slow or lucky moment on a noisy machine) and, for comparison, best put / best
+reference.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import argparse
 import os
 import tempfile
 import time
+from statistics import median
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -30,13 +37,18 @@ from kura.storage.client import StorageClient
 from kura.storage.nodes import NodePool, StorageNode, nodes_of
 
 MIB = 1 << 20
-REPEATS = 3
+REPEATS = 5
 SMALL_REPEATS_MIB = 16
 """Files below this size get more best-of repeats (their timings are a few tens of ms, noisy)."""
 
 
 def repeats_for(size: int) -> int:
     return max(REPEATS, min(3 * REPEATS, SMALL_REPEATS_MIB * MIB // size))
+
+
+def paired(ours: Sequence[float], reference: Sequence[float]) -> float:
+    """The median over repeats of our time / the reference's time in the same repeat."""
+    return median(a / b for a, b in zip(ours, reference, strict=True))
 
 
 def raw_reference(pool: NodePool, source: Path, params: CodeParams, folder: Path) -> tuple[float, float]:
@@ -72,28 +84,27 @@ def main() -> None:
             deployment = deploy_all(chain, chain.account(0))
             with NodePool(nodes_of(resolve_network("devnet"))) as pool, tempfile.TemporaryDirectory() as folder:
                 client = StorageClient(chain, deployment, pool, chain.account(1))
-                print(f"{'size':>8} {'put s':>8} {'raw add s':>10} {'put/raw':>8} {'get s':>8} {'raw cat s':>10} {'get/raw':>8}")
+                print(f"{'size':>8} {'put s':>8} {'raw add s':>10} {'put/raw':>8} {'(best)':>7} "
+                      f"{'get s':>8} {'raw cat s':>10} {'get/raw':>8} {'(best)':>7}")
                 for size in sizes:
                     source = Path(folder) / f"f{size}"
                     source.write_bytes(os.urandom(size))
                     client.put(source, params)  # warm-up: connections, thread pools, the code's matrices
-                    puts, gets = [], []
-                    for _ in range(repeats_for(size)):
+                    timings = []
+                    for repeat in range(repeats_for(size)):
                         started = time.perf_counter()
                         stored = client.put(source, params)
-                        puts.append(time.perf_counter() - started)
+                        put_time = time.perf_counter() - started
                         started = time.perf_counter()
                         client.get(stored.file_id, Path(folder) / "back")
-                        gets.append(time.perf_counter() - started)
-                    references = []
-                    for repeat in range(repeats_for(size)):
+                        get_time = time.perf_counter() - started
                         work = Path(folder) / f"shares-{size}-{repeat}"
                         work.mkdir()
-                        references.append(raw_reference(pool, source, params, work))
-                    add_time, cat_time = (min(times) for times in zip(*references))
-                    put_time, get_time = min(puts), min(gets)
-                    print(f"{size // MIB:>6}Mi {put_time:>8.3f} {add_time:>10.3f} {put_time / add_time:>8.2f} "
-                          f"{get_time:>8.3f} {cat_time:>10.3f} {get_time / cat_time:>8.2f}")
+                        timings.append((put_time, get_time, *raw_reference(pool, source, params, work)))
+                    puts, gets, adds, cats = zip(*timings)
+                    print(f"{size // MIB:>6}Mi {median(puts):>8.3f} {median(adds):>10.3f} {paired(puts, adds):>8.2f} "
+                          f"{min(puts) / min(adds):>7.2f} {median(gets):>8.3f} {median(cats):>10.3f} "
+                          f"{paired(gets, cats):>8.2f} {min(gets) / min(cats):>7.2f}")
                 register = stored.register_gas
                 _, rotate_gas = client.rotate(stored.file_id)
                 remove_gas = client.remove(stored.file_id).gas
