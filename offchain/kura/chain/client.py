@@ -31,8 +31,8 @@ from web3.exceptions import (
 from web3.types import TxParams, TxReceipt
 
 from kura.chain.artifacts import error_table, load_artifact
-from kura.config import NetworkConfig
 from kura.chain.provider import KeepAliveHTTPProvider
+from kura.config import NetworkConfig
 from kura.errors import ChainError, ConfigError, ContractRevertError, RpcUnreachableError
 
 Account.enable_unaudited_hdwallet_features()
