@@ -173,13 +173,18 @@ def reference_push_chunks(data: Buffer, chunk_size: int, slots: bytearray, leaf_
     return leaf_count
 
 
+def _slot(height: int) -> slice:
+    """Where the subtree root of ``height`` sits in a builder state's slots."""
+    return slice(height * _SLOT, (height + 1) * _SLOT)
+
+
 def _push_leaf(slots: bytearray, leaf_count: int, leaf: bytes) -> int:
     """Add one leaf to the binary counter of subtree roots; return the new leaf count."""
     node, height = leaf, 0
     while leaf_count >> height & 1:
-        node = inner_hash(bytes(slots[height * _SLOT : (height + 1) * _SLOT]), node)
+        node = inner_hash(bytes(slots[_slot(height)]), node)
         height += 1
-    slots[height * _SLOT : (height + 1) * _SLOT] = node
+    slots[_slot(height)] = node
     return leaf_count + 1
 
 
@@ -254,13 +259,12 @@ class MerkleBuilder:
             count = _push_leaf(slots, count, leaf_hash(self._partial))
         top = count.bit_length() - 1
         if count == 1 << top:
-            return bytes(slots[top * _SLOT : (top + 1) * _SLOT])
+            return bytes(slots[_slot(top)])
         node: bytes | None = None
         zero = ZERO_LEAF
         for height in range(top + 1):
             if count >> height & 1:
-                subtree = bytes(slots[height * _SLOT : (height + 1) * _SLOT])
-                node = inner_hash(subtree, node if node is not None else zero)
+                node = inner_hash(bytes(slots[_slot(height)]), node if node is not None else zero)
             elif node is not None:
                 node = inner_hash(node, zero)
             zero = inner_hash(zero, zero)
