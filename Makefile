@@ -14,9 +14,19 @@ demo: setup
 test: setup
 	.venv/bin/pytest $(PYTEST_ARGS)
 
-bench: setup
-	@for bench in benchmarks/bench_*.py; do echo "== $$bench"; .venv/bin/python $$bench $(BENCH_ARGS) || exit 1; done
+# The benchmarks' peer systems (Tahoe-LAFS, the `peers` extra of pyproject.toml) get a virtualenv of their own:
+# kura never imports them, and their pins stay out of kura's environment.
+PEERS := .venv-peers
+$(PEERS)/bin/tahoe: pyproject.toml
+	@.venv/bin/python -m venv $(PEERS)
+	$(PEERS)/bin/pip install --quiet --disable-pip-version-check $$(.venv/bin/python -c \
+		"import tomllib; print(' '.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['peers']))")
+	@touch $@
+
+bench: setup $(PEERS)/bin/tahoe
+	@for bench in benchmarks/bench_*.py; do echo "== $$bench"; \
+		KURA_TAHOE=$(CURDIR)/$(PEERS)/bin/tahoe .venv/bin/python $$bench $(BENCH_ARGS) || exit 1; done
 
 clean:
 	-.venv/bin/kura devnet down
-	rm -rf build .state .pytest_cache .hypothesis
+	rm -rf build .state .pytest_cache .hypothesis $(PEERS)

@@ -22,14 +22,15 @@ from eth_account.signers.local import LocalAccount
 from web3.types import TxReceipt
 
 from kura.chain.client import Chain
-from kura.chain.scratch import scratch_chain
-from kura.chain.deploy import FILE_REGISTRY_ARGS, NODE_REGISTRY_ARGS, STORAGE_AUDITS_PARAMS
+from kura.chain.params import DeployParams
 from kura.crypto import merkle
+from kura.devtools.scratch import scratch_chain
 
 ANSWER_TARGET = 120_000
 LEAF_BYTES = 57  # abi.encodePacked(uint8 index, address node, uint32 chunkCount, bytes32 shareRoot)
-MIN_STAKE = NODE_REGISTRY_ARGS[0]
-BOND, SEED_DELAY, WINDOW = STORAGE_AUDITS_PARAMS[:3]
+PARAMS = DeployParams()
+MIN_STAKE = PARAMS.nodes.min_stake
+BOND, SEED_DELAY, WINDOW = PARAMS.audits.challenge_bond, PARAMS.audits.seed_delay, PARAMS.audits.response_window
 
 
 class Bench:
@@ -38,19 +39,27 @@ class Bench:
     def __init__(self, chain: Chain) -> None:
         self.chain = chain
         owner = chain.account(0)
-        self.files = chain.contract("FileRegistry", chain.deploy("FileRegistry", *FILE_REGISTRY_ARGS, sender=owner).address)
-        self.registry = chain.contract("NodeRegistry", chain.deploy("NodeRegistry", *NODE_REGISTRY_ARGS, sender=owner).address)
-        audits = chain.deploy("StorageAudits", self.registry.address, self.files.address, *STORAGE_AUDITS_PARAMS, sender=owner)
+        files = chain.deploy("FileRegistry", *PARAMS.files.args(), sender=owner)
+        registry = chain.deploy("NodeRegistry", *PARAMS.nodes.args(), sender=owner)
+        audits = chain.deploy("StorageAudits", registry.address, files.address, *PARAMS.audits.args(), sender=owner)
+        self.files = chain.contract("FileRegistry", files.address)
+        self.registry = chain.contract("NodeRegistry", registry.address)
         self.audits = chain.contract("StorageAudits", audits.address)
         chain.transact(self.registry.functions.setJudge(audits.address, True), sender=owner)
 
     def transfer(self) -> TxReceipt:
         tx = {"to": self.chain.account(1).address, "value": 1, "from": self.chain.account(0).address}
-        signed = self.chain.account(0).sign_transaction({
-            **tx, "gas": 21_000, "gasPrice": self.chain.w3.eth.gas_price, "chainId": self.chain.chain_id,
-            "nonce": self.chain.w3.eth.get_transaction_count(tx["from"]),
-        })
-        return self.chain.w3.eth.wait_for_transaction_receipt(self.chain.w3.eth.send_raw_transaction(signed.raw_transaction))
+        signed = self.chain.account(0).sign_transaction(
+            {
+                **tx,
+                "gas": 21_000,
+                "gasPrice": self.chain.w3.eth.gas_price,
+                "chainId": self.chain.chain_id,
+                "nonce": self.chain.w3.eth.get_transaction_count(tx["from"]),
+            }
+        )
+        eth = self.chain.w3.eth
+        return eth.wait_for_transaction_receipt(eth.send_raw_transaction(signed.raw_transaction))
 
     def store(self, node: LocalAccount, data: bytes) -> tuple[bytes, bytes, int, bytes]:
         """Register a one-share file held by ``node``; return (file id, share root, chunk count, shares root)."""
@@ -58,15 +67,19 @@ class Bench:
         leaf = bytes([0]) + bytes.fromhex(node.address[2:]) + count.to_bytes(4, "big") + share_root
         assert len(leaf) == LEAF_BYTES
         shares_root = merkle.merkle_root(leaf, chunk_size=LEAF_BYTES)
-        self.chain.transact(self.files.functions.register(file_id, secrets.token_bytes(32), shares_root),
-                            sender=self.chain.account(0), value=FILE_REGISTRY_ARGS[0])
+        self.chain.transact(
+            self.files.functions.register(file_id, secrets.token_bytes(32), shares_root),
+            sender=self.chain.account(0),
+            value=PARAMS.files.min_deposit,
+        )
         return file_id, share_root, count, shares_root
 
     def challenge(self, node: LocalAccount, data: bytes) -> tuple[int, TxReceipt]:
         file_id, share_root, count, _ = self.store(node, data)
         receipt = self.chain.transact(
             self.audits.functions.challenge(file_id, 0, node.address, count, share_root, []),
-            sender=self.chain.account(1), value=BOND,
+            sender=self.chain.account(1),
+            value=BOND,
         )
         (event,) = self.audits.events.ChallengeOpened().process_receipt(receipt)
         self.mine(SEED_DELAY + 1)  # calls run on the latest block, which must be past the seed block
@@ -74,7 +87,7 @@ class Bench:
 
     def respond(self, node: LocalAccount, challenge_id: int, data: bytes, *, honest: bool) -> TxReceipt:
         index = int(self.chain.call(self.audits.functions.chunkIndexOf(challenge_id)))
-        chunk = data[index * merkle.CHUNK_SIZE:(index + 1) * merkle.CHUNK_SIZE]
+        chunk = data[index * merkle.CHUNK_SIZE : (index + 1) * merkle.CHUNK_SIZE]
         proof = merkle.merkle_proof(data, index)
         if not honest:
             proof = [secrets.token_bytes(32), *proof[1:]]
@@ -105,33 +118,51 @@ def measure(bench: Bench, exponents: tuple[int, ...]) -> list[tuple[str, int]]:
     node, leaver = chain.account(2), chain.account(3)
     rows = [("ETH transfer (reference)", int(bench.transfer()["gasUsed"]))]
     gas = lambda receipt: int(receipt["gasUsed"])  # noqa: E731
-    rows.append(("register (peer id + multiaddr)", gas(chain.transact(
-        bench.registry.functions.register("12D3KooWBenchPeerIdBenchPeerIdBenchPeerIdBenchPe",
-                                          "/ip4/127.0.0.1/tcp/4001"), sender=node, value=MIN_STAKE))))
+    rows.append(
+        (
+            "register (peer id + multiaddr)",
+            gas(
+                chain.transact(
+                    bench.registry.functions.register(
+                        "12D3KooWBenchPeerIdBenchPeerIdBenchPeerIdBenchPe", "/ip4/127.0.0.1/tcp/4001"
+                    ),
+                    sender=node,
+                    value=MIN_STAKE,
+                )
+            ),
+        )
+    )
     rows.append(("topUp", gas(chain.transact(bench.registry.functions.topUp(), sender=node, value=MIN_STAKE))))
     chain.transact(bench.registry.functions.register("p", "e"), sender=leaver, value=MIN_STAKE)
     rows.append(("announceExit", gas(chain.transact(bench.registry.functions.announceExit(), sender=leaver))))
-    chain.w3.provider.make_request("evm_increaseTime", [NODE_REGISTRY_ARGS[1]])
+    chain.w3.provider.make_request("evm_increaseTime", [PARAMS.nodes.unbonding_delay])
     bench.mine(1)
     rows.append(("withdrawStake", gas(chain.transact(bench.registry.functions.withdrawStake(), sender=leaver))))
 
     first = os.urandom(merkle.CHUNK_SIZE)
     challenge_id, opened = bench.challenge(node, first)
     rows.append(("challenge (one-share file)", gas(opened)))
-    rows.append(("respond, right, 2^0 chunks, node's 1st credit", gas(bench.respond(node, challenge_id, first, honest=True))))
+    rows.append(
+        ("respond, right, 2^0 chunks, node's 1st credit", gas(bench.respond(node, challenge_id, first, honest=True)))
+    )
     for exponent in exponents:
         data = os.urandom(merkle.CHUNK_SIZE * 2**exponent)
         challenge_id, _ = bench.challenge(node, data)
         rows.append((f"respond, right, 2^{exponent} chunks", gas(bench.respond(node, challenge_id, data, honest=True))))
 
-    data = os.urandom(merkle.CHUNK_SIZE * 2**exponents[-1])
+    data = os.urandom(merkle.CHUNK_SIZE * 2 ** exponents[-1])
     challenge_id, _ = bench.challenge(node, data)
-    rows.append((f"respond, wrong (slashed), 2^{exponents[-1]} chunks", gas(bench.respond(node, challenge_id, data, honest=False))))
+    wrong = bench.respond(node, challenge_id, data, honest=False)
+    rows.append((f"respond, wrong (slashed), 2^{exponents[-1]} chunks", gas(wrong)))
     challenge_id, _ = bench.challenge(node, os.urandom(merkle.CHUNK_SIZE))
     chain.w3.provider.make_request("evm_increaseTime", [WINDOW + 1])
     bench.mine(1)
-    rows.append(("claimTimeout (slash + jail check + reward)", gas(chain.transact(
-        bench.audits.functions.claimTimeout(challenge_id), sender=chain.account(1)))))
+    rows.append(
+        (
+            "claimTimeout (slash + jail check + reward)",
+            gas(chain.transact(bench.audits.functions.claimTimeout(challenge_id), sender=chain.account(1))),
+        )
+    )
     return rows
 
 

@@ -1,8 +1,9 @@
 """Throughput of kura's file codec, as ratios against AES-GCM alone and zfec in the same run.
 
 Encode = read + AES-256-GCM (STREAM) + MSR erasure code + Shamir-shared key +
-per-share SHA-256 and Merkle root, written to null sinks. Decode = verify k
-shares (header, trailer, SHA-256) + MSR decode + authenticated decryption.
+each share's Merkle root (its one hash pass), written to null sinks. Decode =
+verify k shares (header, Merkle root against the manifest's) + MSR decode +
+authenticated decryption.
 References, measured on the same data: AES-GCM sealing alone, and zfec (a C
 Reed–Solomon) encode/decode at the same (k, n) with the last k shares
 (parity-heavy, the slow case for both).
@@ -28,8 +29,8 @@ from pathlib import Path
 
 import zfec
 
+from kura.codes.params import CodeParams, Scheme
 from kura.crypto import aead, codec
-from kura.crypto.params import CodeParams, Scheme
 
 MiB = 1 << 20
 SHAPES = [(3, 5), (4, 8), (8, 16)]
@@ -84,13 +85,18 @@ def measure(k: int, n: int, size: int, runs: int) -> dict[str, float]:
     def decode() -> None:
         codec.decode_file({i: io.BytesIO(blob) for i, blob in shares.items()}, NullSink(), encoded)
 
-    return {
-        "aes": best_of(runs, lambda: seal_only(data)),
-        "zfec_enc": best_of(runs, lambda: encoder.encode(blocks)),
-        "zfec_dec": best_of(runs, lambda: decoder.decode([coded[i] for i in last], last)),
-        "enc": best_of(runs, lambda: codec.encode_file(io.BytesIO(data), params, [NullSink() for _ in range(n)])),
-        "dec": best_of(runs, decode),
+    work = {
+        "aes": lambda: seal_only(data),
+        "zfec_enc": lambda: encoder.encode(blocks),
+        "zfec_dec": lambda: decoder.decode([coded[i] for i in last], last),
+        "enc": lambda: codec.encode_file(io.BytesIO(data), params, [NullSink() for _ in range(n)]),
+        "dec": decode,
     }
+    best = {name: float("inf") for name in work}
+    for _ in range(runs):  # interleaved, so a busy moment of a shared machine hits every operation alike
+        for name, operation in work.items():
+            best[name] = min(best[name], best_of(1, operation))
+    return best
 
 
 def peak_memory(size: int, k: int, n: int) -> tuple[float, float]:
@@ -102,7 +108,9 @@ def peak_memory(size: int, k: int, n: int) -> tuple[float, float]:
                 out.write(os.urandom(MiB))
         result = subprocess.run(
             [sys.executable, __file__, "--memory-child", str(path), str(k), str(n)],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         )
     before, after = (float(value) for value in result.stdout.split())
     return after, after - before
@@ -136,21 +144,27 @@ def main() -> None:
         return
     sizes = [1, 16] if args.quick else [1, 16, 64, 256]
     base_runs = 1 if args.quick else 3
-    print(f"{'(k,n)':>7} {'MiB':>5} {'enc MB/s':>9} {'dec MB/s':>9} {'enc/zfec':>9} {'dec/zfec':>9} "
-          f"{'enc/AES':>8} {'dec/AES':>8} {'zfec enc':>9} {'zfec dec':>9}")
+    print(
+        f"{'(k,n)':>7} {'MiB':>5} {'enc MB/s':>9} {'dec MB/s':>9} {'enc/zfec':>9} {'dec/zfec':>9} "
+        f"{'enc/AES':>8} {'dec/AES':>8} {'zfec enc':>9} {'zfec dec':>9}"
+    )
     for k, n in SHAPES:
         for mib in sizes:
             t = measure(k, n, mib * MiB, runs_for(mib, base_runs))
             rate = {name: mib * MiB / 1e6 / seconds for name, seconds in t.items()}
-            print(f"{f'({k},{n})':>7} {mib:>5} {rate['enc']:>9.0f} {rate['dec']:>9.0f} "
-                  f"{t['zfec_enc'] / t['enc']:>9.2f} {t['zfec_dec'] / t['dec']:>9.2f} "
-                  f"{t['aes'] / t['enc']:>8.3f} {t['aes'] / t['dec']:>8.3f} "
-                  f"{rate['zfec_enc']:>9.0f} {rate['zfec_dec']:>9.0f}")
+            print(
+                f"{f'({k},{n})':>7} {mib:>5} {rate['enc']:>9.0f} {rate['dec']:>9.0f} "
+                f"{t['zfec_enc'] / t['enc']:>9.2f} {t['zfec_dec'] / t['dec']:>9.2f} "
+                f"{t['aes'] / t['enc']:>8.3f} {t['aes'] / t['dec']:>8.3f} "
+                f"{rate['zfec_enc']:>9.0f} {rate['zfec_dec']:>9.0f}"
+            )
     memory_size = (16 if args.quick else 256) * MiB
     peak, added = peak_memory(memory_size, 4, 8)
-    print(f"\nencode of {memory_size // MiB} MiB at (4,8): peak RSS {peak / MiB:.0f} MiB "
-          f"= {peak / memory_size:.2f}x the file (the encode itself added {added / MiB:.0f} MiB "
-          f"= {added / memory_size:.2f}x)")
+    print(
+        f"\nencode of {memory_size // MiB} MiB at (4,8): peak RSS {peak / MiB:.0f} MiB "
+        f"= {peak / memory_size:.2f}x the file (the encode itself added {added / MiB:.0f} MiB "
+        f"= {added / memory_size:.2f}x)"
+    )
 
 
 if __name__ == "__main__":

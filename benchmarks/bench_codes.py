@@ -24,9 +24,9 @@ from collections.abc import Callable
 import numpy as np
 import zfec
 
-from kura.crypto import gf256
-from kura.crypto.msr import ProductMatrixMSR
-from kura.crypto.rs import ReedSolomon
+from kura.codes import gf256
+from kura.codes.msr import ProductMatrixMSR
+from kura.codes.rs import ReedSolomon
 
 MiB = 1 << 20
 PARAMETERS = [(3, 5), (4, 8), (8, 16)]
@@ -80,21 +80,23 @@ def main() -> None:
     repeats = 3 if args.quick else 5
     rng = np.random.default_rng(0)
     print(f"GF(2^8) kernel: {gf256.KERNEL}; rates in MB/s of input; ratios against zfec and numpy copy")
-    header = f"{'code':<4} {'k,n':>5} {'size':>7} {'op':<6} {'kura':>8} {'zfec':>8} {'copy':>8} {'x zfec':>7} {'x copy':>7}"
+    header = (
+        f"{'code':<4} {'k,n':>5} {'size':>7} {'op':<6} {'kura':>8} {'zfec':>8} {'copy':>8} {'x zfec':>7} {'x copy':>7}"
+    )
     print(header)
     print("-" * len(header))
     for size in sizes:
         data = rng.integers(0, 256, size=size, dtype=np.uint8)
         target = np.empty_like(data)
-        copy_rate = size / best_seconds(lambda: np.copyto(target, data), repeats)
+        copy_rate = size / best_seconds(lambda target=target, data=data: np.copyto(target, data), repeats)
         for k, n in PARAMETERS:
             zfec_encode, zfec_decode = zfec_rates(k, n, data, repeats)
             for name, code in (("MSR", ProductMatrixMSR(k, n)), ("RS", ReedSolomon(k, n))):
                 kura_encode, kura_decode = kura_rates(code, data, repeats)
                 for op, mine, theirs in (("encode", kura_encode, zfec_encode), ("decode", kura_decode, zfec_decode)):
                     print(
-                        f"{name:<4} {f'{k},{n}':>5} {size // MiB:>4}MiB {op:<6} {mine / 1e6:>8.0f} {theirs / 1e6:>8.0f} "
-                        f"{copy_rate / 1e6:>8.0f} {mine / theirs:>7.2f} {mine / copy_rate:>7.3f}"
+                        f"{name:<4} {f'{k},{n}':>5} {size // MiB:>4}MiB {op:<6} {mine / 1e6:>8.0f} "
+                        f"{theirs / 1e6:>8.0f} {copy_rate / 1e6:>8.0f} {mine / theirs:>7.2f} {mine / copy_rate:>7.3f}"
                     )
 
 

@@ -1,10 +1,19 @@
-"""Repair traffic of the MSR repair vs the cut-set bound and vs naive repair, and gas per repair commit.
+"""Repair traffic on the wire against the cut-set bound d·beta, and gas per repair commit.
 
-Traffic is measured, not computed: a random ciphertext is MSR-encoded, ``d`` helpers
-compute their repair symbols from their own shares, the lost share is rebuilt from
-them and checked bit for bit, and the bytes the helpers produced are counted. Naive
-repair (Storj, Tahoe, RS) downloads ``k`` whole shares. The gas figure is a real
-``ShareRepairs.commitRepair`` on a throwaway Anvil.
+A private devnet of 12 Kubo nodes, each with a storage node agent serving its repair duties
+over HTTP behind a counting TCP proxy (:class:`kura.devtools.wiretap.Wiretap`), whose address
+it announces in the registry instead of its own: every byte a repair moves between machines
+crosses one of these sockets and is counted there — HTTP status lines, headers and chunk
+framing included, not payload sizes added up. For each case a file is stored on registered
+nodes, one holder leaves the network (its share is lost on chain), and a repairer holding no
+node key has it rebuilt: the newcomer pulls the repair symbols from the helpers itself.
+
+Printed per case: ``d·beta`` (the cut-set bound: d helpers × beta symbols per stripe), the
+bytes on the wire *to the new node* (the helpers' replies to it, counted at their sockets, plus
+the repairer's requests to it), the bytes on the wire *from the helpers* (everything they sent,
+to the newcomer and to the repairer), each ÷ d·beta, the naive repair's k whole shares for
+comparison, the time, and the gas of the commit. Then a 256 MiB file is repaired the same way,
+with the peak memory of this process (which runs the newcomer).
 
 Run:  .venv/bin/python benchmarks/bench_repair.py [--quick]
 """
@@ -13,88 +22,169 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
+import resource
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from eth_utils import to_canonical_address
+from kura.api.session import Kura, connect, deploy
+from kura.codes.params import CodeParams, Scheme
+from kura.crypto.share import HEADER_SIZE
+from kura.demo import private_state
+from kura.devnet import manager
+from kura.devtools.wiretap import Wiretap
+from kura.storage.node.agent import StorageNodeAgent
+from kura.storage.node.server import RepairServer
+from kura.storage.repairer.agent import RepairAgent
+from kura.storage.shared.directory import NodeDirectory
+from kura.storage.shared.remote import registry_peers
+from kura.storage.shared.repair_plan import RepairPath
 
-from kura.chain.client import Chain
-from kura.chain.deploy import FILE_REGISTRY_ARGS
-from kura.chain.scratch import scratch_chain
-from kura.crypto import merkle
-from kura.crypto.msr import ProductMatrixMSR
-
-ETH = 10**18
-
-
-def traffic(k: int, n: int, size: int) -> tuple[int, int, float, int]:
-    """(bytes moved by MSR repair, by naive repair, cut-set bound in bytes, share bytes)."""
-    code = ProductMatrixMSR(k, n)
-    data = os.urandom(size)
-    shares = code.encode(data)
-    lost = n - 1
-    helpers = list(range(code.params.d))
-    symbols = {h: code.repair_symbols(h, shares[h], lost) for h in helpers}
-    assert code.repair(lost, symbols).tobytes() == shares[lost].tobytes()
-    moved = sum(s.size for s in symbols.values())
-    return moved, k * shares[0].size, code.params.cut_set_bound * size, shares[0].size
-
-
-def funded_accounts(chain: Chain, count: int) -> list[LocalAccount]:
-    """Fresh accounts with 10 ETH each (``anvil_setBalance``: the scratch chain is Anvil), as many as
-    a file's share holders need (the devnet mnemonic funds only 30)."""
-    accounts = [Account.create() for _ in range(count)]
-    for account in accounts:
-        chain.w3.provider.make_request("anvil_setBalance", [account.address, hex(10 * ETH)])
-    return accounts
+MIB = 1 << 20
+NODES = 12
+FIRST_OPERATOR = 10
+REPAIRER = 25
+OWNER = 4
+DATA_ROUTES = ("symbols", "body", "partial")
 
 
-def commit_gas(chain: Chain, n: int) -> int:
-    """Gas of one repair commit for a file of ``n`` shares."""
-    owner = chain.account(0)
-    files = chain.deploy("FileRegistry", *FILE_REGISTRY_ARGS, sender=owner)
-    registry = chain.deploy("NodeRegistry", ETH, 1_000, 3, 5, 3, 2, sender=owner)
-    audits = chain.deploy("StorageAudits", registry.address, files.address, 10**16, 2, 600, 1_000, 1_000, sender=owner)
-    repairs = chain.deploy("ShareRepairs", registry.address, audits.address, files.address, 10**16, sender=owner)
-    reg = chain.contract("NodeRegistry", registry.address)
-    chain.transact(reg.functions.setJudge(repairs.address, True), sender=owner)
-    chain.transact(chain.contract("FileRegistry", files.address).functions.setRepairer(repairs.address), sender=owner)
-    nodes = funded_accounts(chain, n + 2)
-    for node in nodes:
-        chain.transact(reg.functions.register("peer", "http://x"), sender=node, value=ETH)
-    roots = [secrets.token_bytes(32) for _ in range(n)]
-    leaves = b"".join(bytes([i]) + to_canonical_address(nodes[i].address) + (64).to_bytes(4, "big") + roots[i]
-                      for i in range(n))
-    file_id = secrets.token_bytes(32)
-    chain.transact(chain.contract("FileRegistry", files.address).functions.register(
-        file_id, secrets.token_bytes(32), merkle.merkle_root(leaves, chunk_size=57)), sender=owner,
-        value=FILE_REGISTRY_ARGS[0])
-    chain.transact(reg.functions.announceExit(), sender=nodes[0])
-    proof = merkle.merkle_proof(leaves, 0, chunk_size=57)
-    call = chain.contract("ShareRepairs", repairs.address).functions.commitRepair(
-        (file_id, 0, nodes[0].address, nodes[n].address, 64, roots[0], secrets.token_bytes(32)), proof)
-    return int(chain.transact(call, sender=nodes[n + 1])["gasUsed"])
+@dataclass
+class Node:
+    """One storage node of the benchmark: its agent, repair server and wiretap."""
+
+    agent: StorageNodeAgent
+    server: RepairServer
+    tap: Wiretap
+
+    def sent_on_data_routes(self) -> int:
+        traffic = self.server.traffic()
+        return sum(int(traffic.get(route, {}).get("sent", 0)) for route in DATA_ROUTES)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One repair, measured."""
+
+    path: str
+    d_beta: int
+    to_newcomer: int
+    from_helpers: int
+    naive: int
+    seconds: float
+    gas: int
+
+
+def start_nodes(kura: Kura) -> dict[str, Node]:
+    state = manager.status()[0]
+    nodes = {}
+    for i, kubo in enumerate(state.kubo):
+        operator = kura.as_account(FIRST_OPERATOR + i)
+        agent = operator.nodes.storage_agent(kubo.api_url, log=lambda _: None)
+        server = agent.serve_repairs()
+        tap = Wiretap(("127.0.0.1", server.port))
+        agent.ensure_registered(10**18, repair_url=tap.url)
+        nodes[agent.address] = Node(agent, server, tap)
+    repairer = kura.as_account(REPAIRER)
+    repairer.nodes.register(state.kubo[0].api_url)
+    return nodes
+
+
+def repair_once(kura: Kura, nodes: dict[str, Node], folder: Path, k: int, n: int, size: int) -> Measured:
+    """Store ``size`` random bytes as MSR k-of-n, lose one share, repair it over HTTP; measure the wire."""
+    owner = connect(kura.network, OWNER, nodes="registry")
+    source = folder / f"file-{k}-{n}-{size}"
+    with open(source, "wb") as out:
+        out.writelines(os.urandom(min(16 * MIB, size - start)) for start in range(0, size, 16 * MIB))
+    stored = owner.storage.put(source, k=k, n=n, scheme=Scheme.MSR)
+    source.unlink()
+    victim = stored.placements[-1]
+    kura.contracts.nodes.announce_exit(node=nodes[victim.node.operator].agent.operator)
+    contracts = kura.contracts
+    said: list[str] = []
+    repairer = RepairAgent(
+        contracts,
+        kura.as_account(REPAIRER).account,
+        NodeDirectory(contracts).pool(),
+        registry_peers(contracts),
+        min_healthy=n,
+        challenge_suspects=False,
+        log=said.append,
+    )
+    taps = {address: node.tap.traffic() for address, node in nodes.items()}
+    data = {address: node.sent_on_data_routes() for address, node in nodes.items()}
+    started = time.perf_counter()
+    [outcome] = repairer.step().repaired
+    seconds = time.perf_counter() - started
+    if outcome.path is not RepairPath.MSR:  # not the case measured: say why
+        print("\n".join(f"  repairer: {line}" for line in said), file=sys.stderr)
+    moved = {address: node.tap.traffic() - taps[address] for address, node in nodes.items()}
+    helpers = {address for address in nodes if address not in (outcome.new_node, outcome.old_node)}
+    params = CodeParams(Scheme.MSR, k, n)
+    body = outcome.share_bytes - HEADER_SIZE
+    to_newcomer = moved[outcome.new_node].to_server + sum(
+        nodes[address].sent_on_data_routes() - data[address] for address in helpers
+    )
+    from_helpers = sum(moved[address].to_client for address in helpers)
+    owner.storage.rm(stored.file_id)
+    owner.close()
+    return Measured(
+        outcome.path.value,
+        params.d * body // params.alpha,
+        to_newcomer,
+        from_helpers,
+        k * outcome.share_bytes,
+        seconds,
+        outcome.gas,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small files and two codes; a few seconds")
+    parser.add_argument("--quick", action="store_true", help="1 MiB files only and a 16 MiB large one")
     args = parser.parse_args()
-    size = (1 << 20) if args.quick else (16 << 20)
-    codes = [(3, 5), (4, 8)] if args.quick else [(2, 4), (3, 5), (4, 8), (6, 12), (8, 16), (10, 20)]
-    print(f"repair of one lost share, file of {size >> 20} MiB (ratios: traffic / cut-set bound, / naive)")
-    print(f"{'k-of-n':>7} {'d':>3} {'MSR bytes':>12} {'naive bytes':>12} {'bound bytes':>12} "
-          f"{'MSR/bound':>9} {'MSR/naive':>9} {'MSR/share':>9}")
-    for k, n in codes:
-        moved, naive, bound, share = traffic(k, n, size)
-        print(f"{k:>3}-of-{n:<3} {2 * k - 2:>3} {moved:>12,} {naive:>12,} {bound:>12,.0f} "
-              f"{moved / bound:>9.3f} {moved / naive:>9.3f} {moved / share:>9.2f}")
-    with scratch_chain() as chain:
-        print(f"\n{'file shares':>11} {'commitRepair gas':>17} {'x transfer':>11}")
-        for n in ((5, 16) if args.quick else (3, 5, 16, 64)):
-            gas = commit_gas(chain, n)
-            print(f"{n:>11} {gas:>17,} {gas / 21_000:>11.2f}")
+    sizes = [MIB] if args.quick else [MIB, 64 * MIB]
+    large = 16 * MIB if args.quick else 256 * MIB
+    with private_state(), tempfile.TemporaryDirectory(prefix="kura-bench-repair-") as scratch:
+        manager.up(NODES)
+        try:
+            with deploy(account=0) as kura:
+                nodes = start_nodes(kura)
+                try:
+                    run(kura, nodes, Path(scratch), sizes, large)
+                finally:
+                    for node in nodes.values():
+                        node.tap.close()
+                        node.server.close()
+        finally:
+            manager.down()
+
+
+def run(kura: Kura, nodes: dict[str, Node], folder: Path, sizes: list[int], large: int) -> None:
+    print("repair of one lost share over HTTP; bytes counted at the repair services' sockets")
+    print(
+        f"{'k-of-n':>7} {'file':>8} {'path':>8} {'d·beta':>12} {'to newcomer':>12} {'÷ d·beta':>8} "
+        f"{'from helpers':>12} {'÷ d·beta':>8} {'naive (k shares)':>16} {'seconds':>8} {'commit gas':>10}"
+    )
+    for k, n in ((4, 8), (3, 5)):  # 4-of-8 first: it needs nine Active nodes, and each case retires one
+        for size in sizes:
+            m = repair_once(kura, nodes, folder, k, n, size)
+            print(
+                f"{k:>3}-of-{n:<3} {size // MIB:>5} MiB {m.path:>8} {m.d_beta:>12,} {m.to_newcomer:>12,} "
+                f"{m.to_newcomer / m.d_beta:>8.4f} {m.from_helpers:>12,} {m.from_helpers / m.d_beta:>8.4f} "
+                f"{m.naive:>16,} {m.seconds:>8.2f} {m.gas:>10,}"
+            )
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    m = repair_once(kura, nodes, folder, 3, 5, large)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(
+        f"\n{large // MIB} MiB file, MSR 3-of-5, repaired over HTTP ({m.path} path) in {m.seconds:.1f} s: "
+        f"{m.to_newcomer:,} bytes to the newcomer ({m.to_newcomer / m.d_beta:.4f} × d·beta), "
+        f"{m.from_helpers:,} from the helpers ({m.from_helpers / m.d_beta:.4f} × d·beta); peak RSS of this process "
+        f"(newcomer, helpers' servers, repairer and client) {peak / MIB:.0f} MiB, "
+        f"{before / MIB:.0f} MiB before this repair"
+    )
 
 
 if __name__ == "__main__":

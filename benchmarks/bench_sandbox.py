@@ -45,8 +45,10 @@ def main() -> None:
     start = time.perf_counter()
     sandbox.compile(module)
     print(f"compile matmul.wasm ({len(module)} bytes): {(time.perf_counter() - start) * 1e3:.1f} ms (cached after)")
-    print(f"{'n':>5} {'fuel':>12} {'wasm ms':>10} {'python ms':>10} {'numpy ms':>10} "
-          f"{'python/wasm':>12} {'wasm/numpy':>11}")
+    print(
+        f"{'n':>5} {'fuel':>12} {'wasm ms':>10} {'python ms':>10} {'numpy ms':>10} "
+        f"{'python/wasm':>12} {'wasm/numpy':>11}"
+    )
     rng = np.random.default_rng(0)
     for n in sizes:
         a, b = (rng.integers(0, 2**32, size=(n, n), dtype=np.uint64).astype(np.uint32) for _ in range(2))
@@ -54,11 +56,13 @@ def main() -> None:
         outcome = sandbox.run(module, data)
         assert outcome.status is TaskStatus.OK, outcome.detail
         assert outcome.output == reference.matmul(data) == (a @ b).astype("<u4").tobytes()
-        wasm = best_of(repeats, lambda: sandbox.run(module, data))
-        python = best_of(1 if n >= 128 else repeats, lambda: reference.matmul(data))
-        numpy = best_of(repeats, lambda: a @ b)
-        print(f"{n:>5} {outcome.fuel_used:>12,} {wasm * 1e3:>10.2f} {python * 1e3:>10.2f} {numpy * 1e3:>10.3f} "
-              f"{python / wasm:>12.1f} {wasm / numpy:>11.1f}")
+        wasm = best_of(repeats, lambda data=data: sandbox.run(module, data))
+        python = best_of(1 if n >= 128 else repeats, lambda data=data: reference.matmul(data))
+        numpy = best_of(repeats, lambda a=a, b=b: a @ b)
+        print(
+            f"{n:>5} {outcome.fuel_used:>12,} {wasm * 1e3:>10.2f} {python * 1e3:>10.2f} {numpy * 1e3:>10.3f} "
+            f"{python / wasm:>12.1f} {wasm / numpy:>11.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -4,12 +4,12 @@ Run:  .venv/bin/python benchmarks/bench_task_gas.py [--quick]
 
 Deploys NodeRegistry and TaskMarket with kura's default parameters (``kura.chain.deploy``) on a
 fresh Anvil (its own port and folder; nothing else is touched), registers a compute node and
-auditors, and measures every transaction of a task: post (escrow), claim, the random draw, four
-commits and reveals (worker + 3 auditors), finalize (consensus, spot-check records, payouts) and
-the withdrawals — once for an honest worker and once for a lying one (finalize then also slashes
-and demotes). Then a public post and a confidential one (the requester's public key checked and
-logged), both after the first task so the task counter costs the same. The draw is also measured
-for larger audit pools (not with --quick). Reference,
+auditors, and measures every transaction of a task: post (escrow), claim, the worker's commit
+(which seeds the draw), the random draw, three auditors' commits, four reveals (worker + 3
+auditors), finalize (consensus, spot-check records, payouts) and the withdrawals — once for an honest
+worker and once for a lying one (finalize then also slashes and demotes). Then a public post and a
+confidential one (the requester's public key checked and logged), both after the first task so the task
+counter costs the same. The draw is also measured for larger audit pools (not with --quick). Reference,
 measured in the same run: a plain ETH transfer; every figure is also given as a multiple of it.
 """
 
@@ -23,15 +23,17 @@ from eth_utils import keccak
 from web3.types import TxReceipt
 
 from kura.chain.client import Chain
-from kura.chain.scratch import scratch_chain
-from kura.chain.deploy import NODE_REGISTRY_ARGS, TASK_MARKET_PARAMS
-from kura.chain.task_market import WAD, commitment, escrow
+from kura.chain.params import DeployParams
+from kura.chain.task_market import TaskParams, commitment, escrow
 from kura.compute.sealing import account_public_key
+from kura.devtools.scratch import scratch_chain
+from kura.units import WAD
 
 M = 3
-MIN_STAKE, PROMOTION_BAR = NODE_REGISTRY_ARGS[0], NODE_REGISTRY_ARGS[4]
-COMMIT_WINDOW, MAX_ROUNDS = TASK_MARKET_PARAMS[0], TASK_MARKET_PARAMS[3]
-REWARD, AUDIT_FEE = 10**16, 10**14
+PARAMS = DeployParams()
+MIN_STAKE, PROMOTION_BAR = PARAMS.nodes.min_stake, PARAMS.nodes.promotion_bar
+SEED_DELAY, MAX_ROUNDS = PARAMS.tasks.seed_delay, PARAMS.tasks.max_rounds
+REWARD, AUDIT_FEE, FUEL = 10**16, 10**14, 10**9
 RIGHT, WRONG = keccak(b"right"), keccak(b"wrong")
 
 
@@ -41,8 +43,8 @@ class Bench:
     def __init__(self, chain: Chain, pool: int) -> None:
         self.chain = chain
         self.owner = chain.account(0)
-        registry = chain.deploy("NodeRegistry", *NODE_REGISTRY_ARGS, sender=self.owner)
-        market = chain.deploy("TaskMarket", registry.address, *TASK_MARKET_PARAMS, sender=self.owner)
+        registry = chain.deploy("NodeRegistry", *PARAMS.nodes.args(), sender=self.owner)
+        market = chain.deploy("TaskMarket", registry.address, *PARAMS.tasks.args(), sender=self.owner)
         self.registry = chain.contract("NodeRegistry", registry.address)
         self.market = chain.contract("TaskMarket", market.address)
         for judge in (market.address, self.owner.address):
@@ -61,17 +63,35 @@ class Bench:
         return gas(self.chain.transact(self.market.functions.joinAuditPool(), sender=node)) if pool else 0
 
     def transfer(self) -> TxReceipt:
-        signed = self.owner.sign_transaction({
-            "to": self.requester.address, "value": 1, "gas": 21_000, "gasPrice": self.chain.w3.eth.gas_price,
-            "chainId": self.chain.chain_id, "nonce": self.chain.w3.eth.get_transaction_count(self.owner.address),
-        })
-        return self.chain.w3.eth.wait_for_transaction_receipt(self.chain.w3.eth.send_raw_transaction(signed.raw_transaction))
+        signed = self.owner.sign_transaction(
+            {
+                "to": self.requester.address,
+                "value": 1,
+                "gas": 21_000,
+                "gasPrice": self.chain.w3.eth.gas_price,
+                "chainId": self.chain.chain_id,
+                "nonce": self.chain.w3.eth.get_transaction_count(self.owner.address),
+            }
+        )
+        eth = self.chain.w3.eth
+        return eth.wait_for_transaction_receipt(eth.send_raw_transaction(signed.raw_transaction))
 
     def post(self, *, confidential: bool) -> TxReceipt:
         """Post a task with M auditors; a confidential one names the requester's public key."""
-        key = account_public_key(self.requester.key) if confidential else bytes(64)
-        call = self.market.functions.post("bafy-module", keccak(b"m"), "bafy-input", keccak(b"i"), 10**9, REWARD,
-                                          AUDIT_FEE, M, 9 * WAD // 10, [key[:32], key[32:]])
+        key = account_public_key(self.requester.key) if confidential else b""
+        params = TaskParams(
+            "bafy-module",
+            keccak(b"m"),
+            "bafy-input",
+            keccak(b"i"),
+            fuel=FUEL,
+            reward=REWARD,
+            audit_fee=AUDIT_FEE,
+            auditors=M,
+            theta=9 * WAD // 10,
+            requester_key=key,
+        )
+        call = self.market.functions.post(params.as_tuple())
         return self.chain.transact(call, sender=self.requester, value=escrow(REWARD, AUDIT_FEE, M, MAX_ROUNDS))
 
     def lifecycle(self, worker_answer: bytes) -> list[tuple[str, int]]:
@@ -79,28 +99,47 @@ class Bench:
         f, chain = self.market.functions, self.chain
         post = self.post(confidential=False)
         task_id = int(self.market.events.TaskPosted().process_receipt(post)[0].args.taskId)
-        rows = [("post (escrow)", gas(post)),
-                ("claim", gas(chain.transact(f.claim(task_id), sender=self.worker)))]
-        chain.w3.provider.make_request("anvil_mine", ["0x2"])
-        rows.append((f"drawAuditors (pool of {len(self.pool)})", gas(chain.transact(f.drawAuditors(task_id),
-                                                                                       sender=self.requester))))
+        rows = [("post (escrow)", gas(post)), ("claim", gas(chain.transact(f.claim(task_id), sender=self.worker)))]
+        salts = {self.worker.address: secrets.token_bytes(32)}
+        receipt = chain.transact(
+            f.commit(task_id, commitment(worker_answer, salts[self.worker.address], self.worker.address)),
+            sender=self.worker,
+        )
+        rows.append(("commit (worker, seeds the draw)", gas(receipt)))
+        chain.w3.provider.make_request("anvil_mine", [hex(SEED_DELAY + 1)])
+        rows.append(
+            (
+                f"drawAuditors (pool of {len(self.pool)})",
+                gas(chain.transact(f.drawAuditors(task_id), sender=self.requester)),
+            )
+        )
         by_address = {a.address: a for a in self.pool}
-        nodes = [self.worker] + [by_address[a] for a in chain.call(f.auditorsOf(task_id))]
+        auditors = [by_address[a] for a in chain.call(f.auditorsOf(task_id))]
+        for i, node in enumerate(auditors, start=1):
+            salts[node.address] = secrets.token_bytes(32)
+            receipt = chain.transact(
+                f.commit(task_id, commitment(RIGHT, salts[node.address], node.address)), sender=node
+            )
+            rows.append((f"commit (auditor {i})", gas(receipt)))
+        nodes = [self.worker, *auditors]
         answers = [worker_answer] + [RIGHT] * M
-        salts = [secrets.token_bytes(32) for _ in nodes]
-        for i, (node, answer, salt) in enumerate(zip(nodes, answers, salts)):
-            receipt = chain.transact(f.commit(task_id, commitment(answer, salt, node.address)), sender=node)
-            rows.append(("commit (worker)" if i == 0 else f"commit (auditor {i})", gas(receipt)))
-        chain.w3.provider.make_request("evm_increaseTime", [COMMIT_WINDOW + 1])
+        chain.w3.provider.make_request("evm_increaseTime", [chain.call(f.fuelWindow(FUEL)) + 1])
         chain.w3.provider.make_request("anvil_mine", ["0x1"])
-        for i, (node, answer, salt) in enumerate(zip(nodes, answers, salts)):
-            receipt = chain.transact(f.reveal(task_id, answer, salt, "bafkreiexampleoutputcid"), sender=node)
+        for i, (node, answer) in enumerate(zip(nodes, answers, strict=True)):
+            receipt = chain.transact(
+                f.reveal(task_id, answer, salts[node.address], "bafkreiexampleoutputcid"), sender=node
+            )
             rows.append(("reveal (worker)" if i == 0 else f"reveal (auditor {i})", gas(receipt)))
-        rows.append(("finalize (consensus, judge, pay)", gas(chain.transact(f.finalize(task_id), sender=self.requester))))
-        for payee in nodes + [self.requester]:
+        finalized = chain.transact(f.finalize(task_id), sender=self.requester)
+        rows.append(("finalize (consensus, judge, pay)", gas(finalized)))
+        for payee in [*nodes, self.requester]:
             if chain.call(f.payments(payee.address)) > 0:
-                rows.append((f"withdrawPayments ({'requester' if payee is self.requester else 'node'})",
-                             gas(chain.transact(f.withdrawPayments(), sender=payee))))
+                rows.append(
+                    (
+                        f"withdrawPayments ({'requester' if payee is self.requester else 'node'})",
+                        gas(chain.transact(f.withdrawPayments(), sender=payee)),
+                    )
+                )
         return rows
 
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
+pragma solidity 0.8.30;
 
 import {IFileRegistry} from "./interfaces/IFileRegistry.sol";
+import {IKuraErrors} from "./interfaces/IKuraErrors.sol";
 import {INodeRegistry} from "./interfaces/INodeRegistry.sol";
 import {IShareRepairs} from "./interfaces/IShareRepairs.sol";
 import {IStorageAudits} from "./interfaces/IStorageAudits.sol";
@@ -26,6 +27,7 @@ contract ShareRepairs is IShareRepairs {
     /// @notice Wei paid per committed repair (capped by the repair pool).
     uint256 public immutable repairReward;
 
+    /// @notice Deploy against the three contracts it reads and writes, paying `repairReward_` per repair.
     /// @param registry_ The NodeRegistry (this contract must be one of its judges).
     /// @param audits_ The StorageAudits.
     /// @param files_ The FileRegistry (this contract must be its repairer).
@@ -40,14 +42,14 @@ contract ShareRepairs is IShareRepairs {
     /// @inheritdoc IShareRepairs
     function publishTable(bytes32 fileId, bytes32 tableDigest) external {
         IFileRegistry.FileRecord memory file = files.fileOf(fileId);
-        if (file.owner != msg.sender) revert NotFileOwner(fileId, msg.sender);
+        if (file.owner != msg.sender) revert IKuraErrors.NotFileOwner(fileId, msg.sender, file.owner);
         if (tableDigest == bytes32(0)) revert EmptyTable();
         emit ShareTablePublished(fileId, tableDigest, file.sharesRoot);
     }
 
     /// @inheritdoc IShareRepairs
     function commitRepair(Repair calldata repair, bytes32[] calldata proof) external returns (bytes32 sharesRoot) {
-        if (!registry.isActive(msg.sender)) revert NotRepairer(msg.sender);
+        if (!registry.isActive(msg.sender)) revert IKuraErrors.NotRepairer(msg.sender);
         if (repair.tableDigest == bytes32(0)) revert EmptyTable();
         if (repair.newNode == repair.oldNode) revert SameNode(repair.newNode);
         if (!registry.isActive(repair.newNode)) revert NewNodeNotActive(repair.newNode);
@@ -57,14 +59,21 @@ contract ShareRepairs is IShareRepairs {
         bytes32 current = files.fileOf(repair.fileId).sharesRoot;
         bytes32 oldLeaf = _leaf(repair, repair.oldNode);
         if (!ShareMerkle.verify(current, oldLeaf, repair.index, proof)) {
-            revert ShareNotCommitted(repair.fileId, repair.index, repair.oldNode);
+            revert IKuraErrors.ShareNotCommitted(repair.fileId, repair.index, repair.oldNode);
         }
         sharesRoot = ShareMerkle.rootFrom(_leaf(repair, repair.newNode), repair.index, proof);
         files.repairShares(repair.fileId, current, sharesRoot);
         uint256 pool = registry.repairPool();
         uint256 paid = repairReward < pool ? repairReward : pool;
         emit ShareRepaired(
-            repair.fileId, repair.index, repair.oldNode, repair.newNode, msg.sender, sharesRoot, repair.tableDigest, paid
+            repair.fileId,
+            repair.index,
+            repair.oldNode,
+            repair.newNode,
+            msg.sender,
+            sharesRoot,
+            repair.tableDigest,
+            paid
         );
         if (paid != 0) registry.payFromRepairPool(msg.sender, paid, repair.fileId);
     }

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
+pragma solidity 0.8.30;
 
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IFileRegistry} from "./interfaces/IFileRegistry.sol";
+import {IKuraErrors} from "./interfaces/IKuraErrors.sol";
 import {INodeRegistry} from "./interfaces/INodeRegistry.sol";
 import {IStorageAudits} from "./interfaces/IStorageAudits.sol";
 import {ShareMerkle} from "./libraries/ShareMerkle.sol";
+import {BPS, BLOCKHASH_WINDOW} from "./utils/Constants.sol";
 import {PullPayments} from "./utils/PullPayments.sol";
 
 /// @title StorageAudits
@@ -17,13 +19,16 @@ import {PullPayments} from "./utils/PullPayments.sol";
 /// (57 bytes), and `shareRoot` is the `ShareMerkle` root over the share's 1024-byte chunks.
 ///
 /// Rules.
-///  1. `challenge` (anyone) bonds at least `challengeBond`, names an Active node and proves the share
+///  1. `challenge` (anyone) bonds at least `challengeBond`, names an Active node (one whose slashes left it under
+///     the minimum stake too: its shares are still its duty) and proves the share
 ///     leaf is in the file's commitment. At most one challenge per (file, share index) is open at a
 ///     time, and a share a node already lost cannot be challenged against that node again.
 ///  2. The chunk index is `keccak256(abi.encode(blockhash(seedBlock), challengeId)) % chunkCount` with
 ///     `seedBlock = block.number + seedDelay`: unknown to everyone when the challenge is opened.
 ///  3. The node answers with `respond` from block `seedBlock + 1` up to `deadline` (opening timestamp
-///     + `responseWindow`). A right answer credits the bond to the node and raises its reputation.
+///     + `responseWindow`). A right answer credits the bond to the node and raises its reputation, unless the
+///     node challenged itself: its own challenges earn it nothing (and no pass washes failures away, see
+///     `NodeRegistry.recordAudit`).
 ///     A chunk is at most 1024 bytes and empty only when it is the share's only chunk (empty data).
 ///     A wrong one (bad proof, wrong length, chunk of another share or index) is a failure at once —
 ///     it never reverts, so a node cannot stall by answering garbage.
@@ -43,8 +48,6 @@ import {PullPayments} from "./utils/PullPayments.sol";
 contract StorageAudits is IStorageAudits, PullPayments {
     using SafeCast for uint256;
 
-    uint16 private constant BPS = 10_000;
-    uint256 private constant BLOCKHASH_WINDOW = 256;
     bytes32 private constant AUDIT_TIMEOUT = "AUDIT_TIMEOUT";
     bytes32 private constant AUDIT_BAD_PROOF = "AUDIT_BAD_PROOF";
     bytes32 private constant COMMITMENT_CHANGED = "COMMITMENT_CHANGED";
@@ -66,10 +69,11 @@ contract StorageAudits is IStorageAudits, PullPayments {
     uint16 public immutable rewardBps;
 
     uint256 private _lastId;
-    mapping(uint256 challengeId => Challenge) private _challenges;
+    mapping(uint256 challengeId => Challenge challenge) private _challenges;
     mapping(bytes32 fileId => mapping(uint8 index => uint256 challengeId)) private _open;
-    mapping(bytes32 fileId => mapping(uint8 index => mapping(address node => bool))) private _lost;
+    mapping(bytes32 fileId => mapping(uint8 index => mapping(address node => bool lost))) private _lost;
 
+    /// @notice Deploy against the node and file registries with the audit rules.
     /// @param registry_ The NodeRegistry (this contract must be one of its judges).
     /// @param files_ The FileRegistry.
     /// @param challengeBond_ See `challengeBond` (> 0).
@@ -86,11 +90,11 @@ contract StorageAudits is IStorageAudits, PullPayments {
         uint16 slashBps_,
         uint16 rewardBps_
     ) {
-        if (challengeBond_ == 0) revert BadParameter("challengeBond");
-        if (seedDelay_ == 0 || seedDelay_ >= BLOCKHASH_WINDOW) revert BadParameter("seedDelay");
-        if (responseWindow_ == 0) revert BadParameter("responseWindow");
-        if (slashBps_ > BPS) revert BadParameter("slashBps");
-        if (rewardBps_ > BPS) revert BadParameter("rewardBps");
+        if (challengeBond_ == 0) revert IKuraErrors.BadParameter("challengeBond");
+        if (seedDelay_ == 0 || seedDelay_ >= BLOCKHASH_WINDOW) revert IKuraErrors.BadParameter("seedDelay");
+        if (responseWindow_ == 0) revert IKuraErrors.BadParameter("responseWindow");
+        if (slashBps_ > BPS) revert IKuraErrors.BadParameter("slashBps");
+        if (rewardBps_ > BPS) revert IKuraErrors.BadParameter("rewardBps");
         registry = registry_;
         files = files_;
         challengeBond = challengeBond_;
@@ -114,10 +118,14 @@ contract StorageAudits is IStorageAudits, PullPayments {
         uint256 open = _open[fileId][index];
         if (open != 0) revert ChallengeAlreadyOpen(fileId, index, open);
         if (_lost[fileId][index][node]) revert ShareAlreadyLost(fileId, index, node);
-        if (!registry.isActive(node)) revert NodeNotActive(node);
+        if (registry.standingOf(node).status != INodeRegistry.NodeStatus.Active) {
+            revert IKuraErrors.NodeNotActive(node);
+        }
         bytes32 sharesRoot = files.fileOf(fileId).sharesRoot;
         bytes32 leaf = ShareMerkle.leafHash(abi.encodePacked(index, node, chunkCount, shareRoot));
-        if (!ShareMerkle.verify(sharesRoot, leaf, index, sharesProof)) revert ShareNotCommitted(fileId, index, node);
+        if (!ShareMerkle.verify(sharesRoot, leaf, index, sharesProof)) {
+            revert IKuraErrors.ShareNotCommitted(fileId, index, node);
+        }
 
         unchecked {
             // One id per transaction: 2^256 challenges are out of reach.
@@ -143,7 +151,10 @@ contract StorageAudits is IStorageAudits, PullPayments {
     }
 
     /// @inheritdoc IStorageAudits
-    function respond(uint256 challengeId, bytes calldata chunk, bytes32[] calldata proof) external returns (bool passed) {
+    function respond(uint256 challengeId, bytes calldata chunk, bytes32[] calldata proof)
+        external
+        returns (bool passed)
+    {
         Challenge storage c = _openChallenge(challengeId);
         if (msg.sender != c.node) revert NotChallengedNode(challengeId, msg.sender, c.node);
         if (block.timestamp > c.deadline) revert DeadlinePassed(challengeId, c.deadline);
@@ -203,33 +214,6 @@ contract StorageAudits is IStorageAudits, PullPayments {
 
     // ------------------------------------------------------------------ internals
 
-    function _known(uint256 challengeId) private view returns (Challenge storage c) {
-        c = _challenges[challengeId];
-        if (c.status == ChallengeStatus.None) revert UnknownChallenge(challengeId);
-    }
-
-    function _openChallenge(uint256 challengeId) private view returns (Challenge storage c) {
-        c = _known(challengeId);
-        if (c.status != ChallengeStatus.Open) revert ChallengeClosed(challengeId, c.status);
-    }
-
-    function _chunkIndex(uint256 challengeId, Challenge storage c) private view returns (uint32) {
-        uint64 seedBlock = c.seedBlock;
-        if (block.number <= seedBlock) revert SeedNotYetAvailable(challengeId, seedBlock);
-        if (block.number > seedBlock + BLOCKHASH_WINDOW) revert SeedExpired(challengeId, seedBlock);
-        bytes32 seed = blockhash(seedBlock);
-        // The modulus is below 2^32, so the cast keeps every bit.
-        return uint32(uint256(keccak256(abi.encode(seed, challengeId))) % c.chunkCount);
-    }
-
-    function _commitmentChanged(Challenge storage c) private view returns (bool) {
-        try files.fileOf(c.fileId) returns (IFileRegistry.FileRecord memory record) {
-            return record.sharesRoot != c.sharesRoot;
-        } catch {
-            return true; // deleted since the challenge was opened
-        }
-    }
-
     function _close(Challenge storage c, ChallengeStatus status) private {
         c.status = status;
         delete _open[c.fileId][c.index];
@@ -240,7 +224,7 @@ contract StorageAudits is IStorageAudits, PullPayments {
         address node = c.node;
         emit ChallengePassed(challengeId, node, chunkIndex);
         _credit(node, c.bond);
-        registry.recordAudit(node, true);
+        if (c.challenger != node) registry.recordAudit(node, true);
     }
 
     function _fail(uint256 challengeId, Challenge storage c, bytes32 reason) private {
@@ -260,5 +244,32 @@ contract StorageAudits is IStorageAudits, PullPayments {
         _close(c, ChallengeStatus.Voided);
         emit ChallengeVoided(challengeId, reason);
         _credit(c.challenger, c.bond);
+    }
+
+    function _known(uint256 challengeId) private view returns (Challenge storage c) {
+        c = _challenges[challengeId];
+        if (c.status == ChallengeStatus.None) revert UnknownChallenge(challengeId);
+    }
+
+    function _openChallenge(uint256 challengeId) private view returns (Challenge storage c) {
+        c = _known(challengeId);
+        if (c.status != ChallengeStatus.Open) revert ChallengeClosed(challengeId, c.status);
+    }
+
+    function _chunkIndex(uint256 challengeId, Challenge storage c) private view returns (uint32) {
+        uint64 seedBlock = c.seedBlock;
+        if (block.number <= seedBlock) revert IKuraErrors.SeedNotYetAvailable(challengeId, seedBlock);
+        if (block.number > seedBlock + BLOCKHASH_WINDOW) revert SeedExpired(challengeId, seedBlock);
+        bytes32 seed = blockhash(seedBlock);
+        // The modulus is below 2^32, so the cast keeps every bit.
+        return uint32(uint256(keccak256(abi.encode(seed, challengeId))) % c.chunkCount);
+    }
+
+    function _commitmentChanged(Challenge storage c) private view returns (bool) {
+        try files.fileOf(c.fileId) returns (IFileRegistry.FileRecord memory record) {
+            return record.sharesRoot != c.sharesRoot;
+        } catch {
+            return true; // deleted since the challenge was opened
+        }
     }
 }

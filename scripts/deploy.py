@@ -1,22 +1,25 @@
 """``ape run deploy``: deploy the kura contracts on ape's selected network.
 
-    ape run deploy --network ethereum:local:foundry
+    ape run deploy --network ethereum:local:foundry [--force]
 
-It goes through the same ``deploy_all`` as ``kura deploy`` (same artifacts, same order and
-wiring), over ape's provider, signing with ape's first test account.
+The same deployment as ``kura deploy`` (kura.deploy: the build in build/contracts, which ``ape compile`` matches
+byte for byte, in the same order and wiring, recorded in the deployments file), over ape's provider, signed by
+ape's first test account.
 """
 
 import click
-from ape import accounts, networks
+from ape.cli import ConnectedProviderCommand
 
-from kura.chain.client import AccountSource, Chain
-from kura.chain.deploy import deploy_all
+import kura
+from kura.api.ape import ape_chain, ape_network, reported
 
 
-def main() -> None:
-    """Deploy every kura contract and print the addresses."""
-    deployer = accounts.test_accounts[0]
-    chain = Chain(networks.provider.web3, AccountSource([deployer.private_key]))
-    click.echo(f"deploying on {networks.provider.network.name} (chain id {chain.chain_id})")
-    deployment = deploy_all(chain, chain.account(0), progress=click.echo)
-    click.echo(f"recorded {len(deployment.contracts)} contract(s) for chain id {deployment.chain_id}")
+@click.command(cls=ConnectedProviderCommand)
+@click.option("--force", is_flag=True, help="Deploy even if kura is deployed on this chain already (replaces it).")
+def cli(force: bool) -> None:
+    """Deploy every kura contract, wire them together, and print the addresses."""
+    with reported():
+        network = ape_network()
+        click.echo(f"deploying on {network.name}")
+        deployed = kura.deploy(network, force=force, progress=click.echo, chain=ape_chain())
+    click.echo(f"recorded {len(deployed.deployment.contracts)} contract(s) for chain id {deployed.chain.chain_id}")

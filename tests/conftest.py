@@ -21,6 +21,13 @@ import pytest
 # fixtures down and no Anvil or Kubo process outlives the run.
 signal.signal(signal.SIGTERM, signal.default_int_handler)
 
+_ROOT = Path(__file__).resolve().parent.parent
+# pymultihash (eth-ape → ethpm-types → py-cid) installs a top-level `tests` package into site-packages. pytest puts
+# the checkout first on sys.path (pyproject: pythonpath = ["."]), so `tests` here is this project's helpers; the
+# processes tests start get the checkout first on PYTHONPATH, so theirs is too, whatever their working folder.
+_INHERITED = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+os.environ["PYTHONPATH"] = os.pathsep.join([str(_ROOT), *filter(None, _INHERITED)])
+
 _SESSION_STATE = Path(tempfile.mkdtemp(prefix="kura-test-state-"))
 os.environ["KURA_STATE"] = str(_SESSION_STATE)
 for _variable in ("KURA_NETWORK", "KURA_RPC_URL", "KURA_IPFS_APIS", "KURA_PRIVATE_KEYS", "KURA_CONFIG"):
@@ -34,6 +41,13 @@ from kura.devnet import manager  # noqa: E402
 from kura.devnet.state import DevnetState  # noqa: E402
 
 _TESTS = Path(__file__).parent
+
+pytest_plugins = ["tests.integration.storage_fixtures", "tests.integration.ganache_fixtures"]
+"""Fixtures several integration modules share: storage clients on the devnet, and a Ganache node."""
+
+collect_ignore = ["ape"]
+"""tests/ape is ape's suite (ape's fixtures, ape's compiler): `ape test tests/ape` runs it, and so does
+tests/integration/test_ape_compile.py; pytest collects it only when named on the command line."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

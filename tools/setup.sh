@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # One-time, idempotent set-up of everything kura needs, from the package registries only:
 #   .venv/          Python 3.11 virtualenv with kura and its pinned dependencies
-#   node_modules/   anvil, solc, OpenZeppelin, ganache (package-lock.json)
+#   node_modules/   anvil, solc, OpenZeppelin, ganache, htmx (package-lock.json)
+#   chromium        Debian's browser, for the dashboard's browser tests (apt-get, only when missing)
 #   ~/.cache/kura/  the Kubo binary, built once from the Go module proxy
 #   build/native/   the native Merkle kernel (offchain/native), built by cargo from crates.io
 #   build/          compiled contract artifacts
+#   ~/.solcx/       solc-v<version>, a link to tools/solc, where ape-solidity finds its compiler
 # A second run only compares stamps and finishes in seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,11 +40,23 @@ fi
 
 want=$(stamp_of package.json package-lock.json)
 if [ ! -d node_modules ] || [ "$(cat node_modules/.kura-stamp 2>/dev/null)" != "$want" ]; then
-  say "installing Node packages (anvil, solc, OpenZeppelin, ganache)"
+  say "installing Node packages (anvil, solc, OpenZeppelin, ganache, htmx)"
   npm install --no-audit --no-fund --loglevel=error
   echo "$want" > node_modules/.kura-stamp
 else
   say "Node packages up to date"
 fi
+
+if ! command -v chromium >/dev/null; then
+  say "installing Debian's chromium (the dashboard's browser tests drive it headless through Playwright)"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  { $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium >/dev/null; } \
+    || die "could not install chromium: run 'apt-get install chromium' as root"
+else
+  say "chromium present: $(command -v chromium)"
+fi
+
+linked=$(bash tools/link-solc.sh) || die "could not link tools/solc for ape-solidity (see above)"
+say "$linked"
 
 .venv/bin/kura setup

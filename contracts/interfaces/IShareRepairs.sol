@@ -5,38 +5,8 @@ pragma solidity ^0.8.24;
 /// @notice Events, errors and functions of kura's repair commitments: a registered node that rebuilt
 /// a lost share onto a fresh node swaps the share's commitment leaf, proving both that the old holder
 /// lost it and where the leaf sits, and is paid from the repair pool.
+/// Errors it shares with other kura contracts are declared once, in `IKuraErrors`.
 interface IShareRepairs {
-    /// @notice The owner of `fileId` published the public share table (leaves and locations) with
-    /// SHA-256 `tableDigest`, which repairers and auditors read from IPFS.
-    event ShareTablePublished(bytes32 indexed fileId, bytes32 tableDigest, bytes32 sharesRoot);
-    /// @notice Share `index` of `fileId` moved from the `oldNode` that lost it to `newNode`, rebuilt by
-    /// `repairer`; `sharesRoot` is the new commitment and `tableDigest` the updated share table.
-    event ShareRepaired(
-        bytes32 indexed fileId,
-        uint8 index,
-        address indexed oldNode,
-        address indexed newNode,
-        address repairer,
-        bytes32 sharesRoot,
-        bytes32 tableDigest,
-        uint256 paid
-    );
-
-    /// @notice `caller` is not an Active registered node, so it may not commit repairs.
-    error NotRepairer(address caller);
-    /// @notice The node picked to hold the rebuilt share is not Active.
-    error NewNodeNotActive(address node);
-    /// @notice A share cannot be repaired onto the node that lost it.
-    error SameNode(address node);
-    /// @notice `node` neither failed an audit of share `index` of `fileId` nor left the network.
-    error ShareNotLost(bytes32 fileId, uint8 index, address node);
-    /// @notice The leaf (index, node, chunkCount, shareRoot) is not in the file's shares commitment.
-    error ShareNotCommitted(bytes32 fileId, uint8 index, address node);
-    /// @notice Only the file's owner may publish its share table, not `caller`.
-    error NotFileOwner(bytes32 fileId, address caller);
-    /// @notice A share table digest of zero.
-    error EmptyTable();
-
     /// @notice What a repair changes: the share, who lost it, who holds it now, and the new table.
     /// @param fileId The file.
     /// @param index The share index.
@@ -55,7 +25,45 @@ interface IShareRepairs {
         bytes32 tableDigest;
     }
 
+    /// @notice The owner of `fileId` published the public share table (leaves and locations) with
+    /// SHA-256 `tableDigest`, which repairers and auditors read from IPFS.
+    /// @param fileId The file.
+    /// @param tableDigest SHA-256 digest of the share table.
+    /// @param sharesRoot The file's shares commitment the table describes.
+    event ShareTablePublished(bytes32 indexed fileId, bytes32 tableDigest, bytes32 sharesRoot);
+    /// @notice Share `index` of `fileId` moved from the `oldNode` that lost it to `newNode`, rebuilt by
+    /// `repairer`; `sharesRoot` is the new commitment and `tableDigest` the updated share table.
+    /// @param fileId The file.
+    /// @param index The share index.
+    /// @param oldNode The node that lost it.
+    /// @param newNode The node that holds it now.
+    /// @param repairer The node that rebuilt it and committed the repair.
+    /// @param sharesRoot The file's new shares commitment.
+    /// @param tableDigest SHA-256 digest of the updated share table.
+    /// @param paid Wei credited to `repairer` from the repair pool.
+    event ShareRepaired(
+        bytes32 indexed fileId,
+        uint8 index,
+        address indexed oldNode,
+        address indexed newNode,
+        address repairer,
+        bytes32 sharesRoot,
+        bytes32 tableDigest,
+        uint256 paid
+    );
+
+    /// @notice The node picked to hold the rebuilt share is not Active.
+    error NewNodeNotActive(address node);
+    /// @notice A share cannot be repaired onto the node that lost it.
+    error SameNode(address node);
+    /// @notice `node` neither failed an audit of share `index` of `fileId` nor left the network.
+    error ShareNotLost(bytes32 fileId, uint8 index, address node);
+    /// @notice A share table digest of zero.
+    error EmptyTable();
+
     /// @notice Publish the share table of a file (its owner only), so anyone can audit and repair it.
+    /// @param fileId The file.
+    /// @param tableDigest SHA-256 digest of the share table on IPFS.
     function publishTable(bytes32 fileId, bytes32 tableDigest) external;
 
     /// @notice Commit a repair (an Active registered node only). The new leaf keeps `chunkCount` and

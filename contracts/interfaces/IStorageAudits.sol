@@ -6,6 +6,7 @@ pragma solidity ^0.8.24;
 /// against a committed share, the chain picks the chunk from a future block hash, and the node must
 /// answer with that chunk and its Merkle proof before a deadline — or be slashed, with the reason
 /// and the challenge id recorded on chain.
+/// Errors it shares with other kura contracts are declared once, in `IKuraErrors`.
 interface IStorageAudits {
     /// @notice Lifecycle of a challenge. `None` means no such challenge.
     enum ChallengeStatus {
@@ -43,6 +44,14 @@ interface IStorageAudits {
     }
 
     /// @notice A challenge was opened against `node` for share `index` of `fileId`.
+    /// @param challengeId The new challenge.
+    /// @param fileId The file.
+    /// @param node The node that must answer.
+    /// @param index The share index.
+    /// @param challenger Who opened it.
+    /// @param bond Wei bonded.
+    /// @param seedBlock The block whose hash picks the chunk.
+    /// @param deadline Last timestamp at which the node may answer.
     event ChallengeOpened(
         uint256 indexed challengeId,
         bytes32 indexed fileId,
@@ -54,25 +63,39 @@ interface IStorageAudits {
         uint64 deadline
     );
     /// @notice The seed block of an unanswered challenge fell out of the 256-block window and was moved.
+    /// @param challengeId The challenge.
+    /// @param seedBlock Its new seed block.
     event ChallengeReseeded(uint256 indexed challengeId, uint64 seedBlock);
     /// @notice `node` proved it holds chunk `chunkIndex`; the bond was credited to it.
+    /// @param challengeId The challenge.
+    /// @param node The node that answered.
+    /// @param chunkIndex The chunk it proved.
     event ChallengePassed(uint256 indexed challengeId, address indexed node, uint32 chunkIndex);
     /// @notice `node` failed (`reason` is AUDIT_TIMEOUT or AUDIT_BAD_PROOF): `slashed` wei went to the
     /// repair pool, `reward` wei of it to the challenger, and the bond was refunded.
-    event ChallengeFailed(uint256 indexed challengeId, address indexed node, bytes32 reason, uint256 slashed, uint256 reward);
-    /// @notice The challenge was void (`reason`: COMMITMENT_CHANGED or SEED_NOT_MINED); bond refunded, nobody judged.
+    /// @param challengeId The challenge.
+    /// @param node The node judged.
+    /// @param reason AUDIT_TIMEOUT or AUDIT_BAD_PROOF.
+    /// @param slashed Wei taken from its stake.
+    /// @param reward Wei of that paid to the challenger.
+    event ChallengeFailed(
+        uint256 indexed challengeId, address indexed node, bytes32 reason, uint256 slashed, uint256 reward
+    );
+    /// @notice The challenge was void (`reason`: COMMITMENT_CHANGED or SEED_NOT_MINED); bond refunded,
+    /// nobody judged.
+    /// @param challengeId The challenge.
+    /// @param reason COMMITMENT_CHANGED or SEED_NOT_MINED.
     event ChallengeVoided(uint256 indexed challengeId, bytes32 reason);
     /// @notice `node` lost share `index` of `fileId` (it failed an audit of it); repair should rebuild it.
+    /// @param fileId The file.
+    /// @param index The share index.
+    /// @param node The node that lost it.
     event ShareLost(bytes32 indexed fileId, uint8 index, address indexed node);
 
     /// @notice The bond sent is below `challengeBond`.
     error BondTooLow(uint256 sent, uint256 required);
-    /// @notice `node` is not Active in the NodeRegistry, so it cannot be challenged.
-    error NodeNotActive(address node);
     /// @notice A share of zero chunks cannot be challenged.
     error EmptyShare();
-    /// @notice The proof does not show (index, node, chunkCount, shareRoot) inside the file's `sharesRoot`.
-    error ShareNotCommitted(bytes32 fileId, uint8 index, address node);
     /// @notice Share `index` of `fileId` already has the open challenge `challengeId`.
     error ChallengeAlreadyOpen(bytes32 fileId, uint8 index, uint256 challengeId);
     /// @notice `node` already lost share `index` of `fileId`; it is not challenged twice for one loss.
@@ -87,14 +110,10 @@ interface IStorageAudits {
     error DeadlinePassed(uint256 challengeId, uint64 deadline);
     /// @notice The deadline `deadline` has not passed yet.
     error DeadlineNotReached(uint256 challengeId, uint64 deadline);
-    /// @notice Block `seedBlock` has not been mined yet: wait for it before reading the chunk index.
-    error SeedNotYetAvailable(uint256 challengeId, uint64 seedBlock);
     /// @notice Block `seedBlock` is older than 256 blocks and its hash is gone: call `reseed` first.
     error SeedExpired(uint256 challengeId, uint64 seedBlock);
     /// @notice Block `seedBlock`'s hash is still readable (or not yet mined): no reseed needed.
     error SeedStillFresh(uint256 challengeId, uint64 seedBlock);
-    /// @notice A parameter given at deployment is unusable; `what` names it.
-    error BadParameter(bytes32 what);
 
     /// @notice Open a challenge against `node` for share `index` of `fileId`, bonding `msg.value`.
     /// @param fileId The file (live in the FileRegistry).
@@ -115,27 +134,45 @@ interface IStorageAudits {
 
     /// @notice Answer challenge `challengeId` with the chosen chunk and its proof (the challenged node only,
     /// from block `seedBlock + 1` until the deadline). A wrong answer does not revert: it is judged a failure.
+    /// @param challengeId The challenge.
+    /// @param chunk The chunk `chunkIndexOf(challengeId)` names.
+    /// @param proof Its siblings in the share's Merkle tree, bottom-up.
     /// @return passed True if the answer was right.
-    function respond(uint256 challengeId, bytes calldata chunk, bytes32[] calldata proof) external returns (bool passed);
+    function respond(uint256 challengeId, bytes calldata chunk, bytes32[] calldata proof)
+        external
+        returns (bool passed);
 
     /// @notice Judge an unanswered challenge after its deadline (anyone): slash, or void if the file's
     /// commitment changed meanwhile or the seed block was never mined.
+    /// @param challengeId The challenge.
     function claimTimeout(uint256 challengeId) external;
 
     /// @notice Move the seed of an unanswered challenge whose seed block hash has expired (anyone,
     /// before the deadline). The deadline does not move.
+    /// @param challengeId The challenge.
     function reseed(uint256 challengeId) external;
 
     /// @notice The record of challenge `challengeId`.
-    function challengeOf(uint256 challengeId) external view returns (Challenge memory);
+    /// @param challengeId The challenge.
+    /// @return record Everything the chain keeps about it.
+    function challengeOf(uint256 challengeId) external view returns (Challenge memory record);
 
     /// @notice The chunk index challenge `challengeId` asks for (reverts until the seed block is mined,
     /// and once its hash has expired).
-    function chunkIndexOf(uint256 challengeId) external view returns (uint32);
+    /// @param challengeId The challenge.
+    /// @return chunkIndex The chunk the node must answer with.
+    function chunkIndexOf(uint256 challengeId) external view returns (uint32 chunkIndex);
 
     /// @notice The open challenge on share `index` of `fileId`, or 0.
-    function openChallengeOf(bytes32 fileId, uint8 index) external view returns (uint256);
+    /// @param fileId The file.
+    /// @param index The share index.
+    /// @return challengeId The open challenge, or 0.
+    function openChallengeOf(bytes32 fileId, uint8 index) external view returns (uint256 challengeId);
 
     /// @notice True if `node` failed an audit of share `index` of `fileId`.
-    function isShareLost(bytes32 fileId, uint8 index, address node) external view returns (bool);
+    /// @param fileId The file.
+    /// @param index The share index.
+    /// @param node The node.
+    /// @return lost Whether it lost the share.
+    function isShareLost(bytes32 fileId, uint8 index, address node) external view returns (bool lost);
 }

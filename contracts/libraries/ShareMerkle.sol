@@ -19,34 +19,31 @@ library ShareMerkle {
     /// @notice Bytes per chunk of a share.
     uint256 internal constant CHUNK_SIZE = 1024;
 
-    /// @notice The leaf hash of `data`: sha256(0x00 ‖ data).
-    function leafHash(bytes memory data) internal pure returns (bytes32) {
-        return sha256(abi.encodePacked(bytes1(0x00), data));
-    }
-
-    /// @notice Height of a tree over `leafCount` leaves: ceil(log2(leafCount)), 0 for one leaf.
-    /// @dev `leafCount` must be at least 1.
-    function depth(uint256 leafCount) internal pure returns (uint256 height) {
-        uint256 width = 1;
-        while (width < leafCount) {
-            unchecked {
-                // width < leafCount <= 2^256 - 1, so doubling stays in range until the loop ends.
-                width <<= 1;
-                ++height;
-            }
-        }
-    }
-
     /// @notice True if `proof` shows that `leaf` sits at position `index` of the tree with root `root`.
     /// @dev Fails when `index` does not fit in `proof.length` bits, so one leaf has exactly one index.
-    function verify(bytes32 root, bytes32 leaf, uint256 index, bytes32[] calldata proof) internal view returns (bool) {
+    /// @param root The tree's root.
+    /// @param leaf The leaf hash.
+    /// @param index The leaf's claimed position.
+    /// @param proof Its siblings, bottom-up.
+    /// @return valid True if the proof holds.
+    function verify(bytes32 root, bytes32 leaf, uint256 index, bytes32[] calldata proof)
+        internal
+        view
+        returns (bool valid)
+    {
         if (proof.length < 256 && index >> proof.length != 0) return false;
         return rootFrom(leaf, index, proof) == root;
     }
 
     /// @notice The root reached from `leaf` at `index` through the siblings in `proof`.
+    /// @param leaf The leaf hash.
+    /// @param index The leaf's position.
+    /// @param proof Its siblings, bottom-up.
+    /// @return node The root.
     function rootFrom(bytes32 leaf, uint256 index, bytes32[] calldata proof) internal view returns (bytes32 node) {
         node = leaf;
+        // Hashing in scratch memory through the precompile saves an allocation per level over abi.encodePacked.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             // 65 bytes of scratch past the free-memory pointer: 0x01 ‖ left ‖ right.
             let buf := mload(0x40)
@@ -67,6 +64,28 @@ library ShareMerkle {
                 if iszero(staticcall(gas(), 0x02, buf, 0x41, 0x00, 0x20)) { revert(0, 0) }
                 node := mload(0x00)
                 index := shr(1, index)
+            }
+        }
+    }
+
+    /// @notice The leaf hash of `data`: sha256(0x00 ‖ data).
+    /// @param data A chunk, or a record of a commitment over records.
+    /// @return leaf Its leaf hash.
+    function leafHash(bytes memory data) internal pure returns (bytes32 leaf) {
+        return sha256(abi.encodePacked(bytes1(0x00), data));
+    }
+
+    /// @notice Height of a tree over `leafCount` leaves: ceil(log2(leafCount)), 0 for one leaf.
+    /// @dev `leafCount` must be at least 1.
+    /// @param leafCount Leaves of the tree.
+    /// @return height Its height, the length of every proof in it.
+    function depth(uint256 leafCount) internal pure returns (uint256 height) {
+        uint256 width = 1;
+        while (width < leafCount) {
+            unchecked {
+                // width < leafCount <= 2^256 - 1, so doubling stays in range until the loop ends.
+                width <<= 1;
+                ++height;
             }
         }
     }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
+pragma solidity 0.8.30;
 
 import {PullPayments} from "../utils/PullPayments.sol";
 
@@ -16,11 +16,31 @@ contract ReentrantPayee {
 
     PullPayments private _target;
 
+    // An attacker's receive is complex on purpose: it is the re-entry this contract tests.
+    // solhint-disable no-complex-fallback
+    /// @notice Accept ETH and try to re-enter the payer once.
+    receive() external payable {
+        ++received;
+        PullPayments target = _target;
+        if (address(target) == address(0) || received > 1) return;
+        try target.withdrawPayments() {
+            ++reentries;
+        } catch (bytes memory reason) {
+            refusal = bytes4(reason);
+        }
+    }
+    // solhint-enable no-complex-fallback
+
     /// @notice Forward a call (with value) so the attacker can register, challenge, exit and so on.
+    /// @param target The contract to call.
+    /// @param data The calldata.
+    /// @return result What the call returned; a revert is passed on unchanged.
     function execute(address target, bytes calldata data) external payable returns (bytes memory result) {
         bool ok;
         (ok, result) = target.call{value: msg.value}(data);
         if (!ok) {
+            // Re-raise the callee's revert data as is, so the test sees the real custom error.
+            // solhint-disable-next-line no-inline-assembly
             assembly ("memory-safe") {
                 revert(add(result, 0x20), mload(result))
             }
@@ -28,20 +48,9 @@ contract ReentrantPayee {
     }
 
     /// @notice Withdraw from `target`; `receive` will try to withdraw again while the first one runs.
+    /// @param target The contract that owes this one a payment.
     function attack(PullPayments target) external {
         _target = target;
         target.withdrawPayments();
-    }
-
-    /// @notice Accept ETH and try to re-enter the payer once.
-    receive() external payable {
-        received += 1;
-        PullPayments target = _target;
-        if (address(target) == address(0) || received > 1) return;
-        try target.withdrawPayments() {
-            reentries += 1;
-        } catch (bytes memory reason) {
-            refusal = bytes4(reason);
-        }
     }
 }

@@ -9,12 +9,16 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 /// @dev Uses OpenZeppelin's storage-based ReentrancyGuard: kura targets Shanghai so it also runs
 /// on Ganache, which rules out the transient-storage variant.
 abstract contract PullPayments is ReentrancyGuard {
-    mapping(address payee => uint256) private _payments;
+    mapping(address payee => uint256 amount) private _payments;
 
     /// @notice `amount` wei was credited to `payee`.
+    /// @param payee Who may withdraw it.
+    /// @param amount Wei credited.
     event PaymentCredited(address indexed payee, uint256 amount);
 
     /// @notice `payee` withdrew `amount` wei.
+    /// @param payee Who withdrew.
+    /// @param amount Wei sent.
     event PaymentWithdrawn(address indexed payee, uint256 amount);
 
     /// @notice `payee` has nothing to withdraw.
@@ -22,11 +26,6 @@ abstract contract PullPayments is ReentrancyGuard {
 
     /// @notice Sending `amount` wei to `payee` failed; the balance was kept.
     error PaymentFailed(address payee, uint256 amount);
-
-    /// @notice Wei waiting for `payee`.
-    function payments(address payee) public view returns (uint256) {
-        return _payments[payee];
-    }
 
     /// @notice Send the caller everything credited to it.
     function withdrawPayments() external nonReentrant {
@@ -36,6 +35,13 @@ abstract contract PullPayments is ReentrancyGuard {
         emit PaymentWithdrawn(msg.sender, amount);
         (bool ok,) = payable(msg.sender).call{value: amount}("");
         if (!ok) revert PaymentFailed(msg.sender, amount);
+    }
+
+    /// @notice Wei waiting for `payee`.
+    /// @param payee The account to look up.
+    /// @return amount Wei it may withdraw.
+    function payments(address payee) public view returns (uint256 amount) {
+        return _payments[payee];
     }
 
     /// @dev Credit `amount` wei to `payee`; the caller must already hold it.

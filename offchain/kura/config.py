@@ -6,8 +6,8 @@ signing keys come from. Resolution order for each value:
 1. environment: ``KURA_RPC_URL``, ``KURA_IPFS_APIS`` (comma-separated),
    ``KURA_PRIVATE_KEYS`` (comma-separated hex keys), ``KURA_SOCKS_PROXY``;
 2. the named network in ``kura.toml`` (``[networks.<name>]`` with ``rpc_url``,
-   ``ipfs_apis``, ``mnemonic`` or ``private_keys``, ``socks_proxy``), found in the
-   project root or at ``KURA_CONFIG``;
+   ``ipfs_apis``, ``mnemonic`` or ``private_keys``, ``socks_proxy``), found at ``KURA_CONFIG``, else in
+   the project root (a checkout) or the working folder (an installed package);
 3. the built-in ``devnet`` network: the endpoints recorded by ``kura devnet up``.
 
 The network name comes from ``--network``, else ``KURA_NETWORK``, else ``devnet``.
@@ -18,15 +18,17 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from kura.devnet.anvil import DEV_MNEMONIC
-from kura.devnet.manager import require_running
-from kura.errors import ConfigError
+from kura.devnet.state import read_state
+from kura.errors import ConfigError, DevnetError, SetupError
 from kura.paths import project_root
 
 DEVNET = "devnet"
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+"""The development mnemonic every devnet account derives from (Anvil's and Ganache's default; never for real funds)."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,10 @@ def _config_file() -> Path | None:
         if not path.is_file():
             raise ConfigError(f"KURA_CONFIG points at {path}, which does not exist")
         return path
-    path = project_root() / "kura.toml"
+    try:
+        path = project_root() / "kura.toml"
+    except SetupError:
+        path = Path.cwd() / "kura.toml"
     return path if path.is_file() else None
 
 
@@ -76,7 +81,9 @@ def _named_networks() -> dict[str, dict[str, Any]]:
 
 
 def _devnet_network() -> dict[str, Any]:
-    state = require_running()
+    state = read_state()
+    if state is None:
+        raise DevnetError("no devnet is recorded here: start one with `kura devnet up` (or pick another --network)")
     return {
         "rpc_url": state.chain.rpc_url,
         "ipfs_apis": [node.api_url for node in state.kubo],
@@ -93,7 +100,8 @@ def resolve_network(name: str | None = None) -> NetworkConfig:
 
     Raises:
         ConfigError: for an unknown network name or a network without an RPC URL.
-        DevnetError: if ``devnet`` is asked for and no healthy devnet runs.
+        DevnetError: if ``devnet`` is asked for and none is recorded (whether its processes answer is
+            found out when they are used).
     """
     name = name or os.environ.get("KURA_NETWORK") or DEVNET
     named = _named_networks()
@@ -123,3 +131,26 @@ def resolve_network(name: str | None = None) -> NetworkConfig:
         private_keys=tuple(base.get("private_keys", ())),
         socks_proxy=base.get("socks_proxy"),
     )
+
+
+class NodeSource(str, Enum):
+    """Where storage operations take their nodes from."""
+
+    AUTO = "auto"
+    """The NodeRegistry's active nodes as soon as any is registered, else the configured IPFS APIs."""
+    REGISTRY = "registry"
+    """Only the NodeRegistry's active nodes."""
+    CONFIG = "config"
+    """Only the network's configured IPFS APIs."""
+
+    @classmethod
+    def parse(cls, value: str | NodeSource) -> NodeSource:
+        """``value`` as a node source.
+
+        Raises:
+            ConfigError: if it names none.
+        """
+        try:
+            return cls(value)
+        except ValueError:
+            raise ConfigError(f"nodes={value!r}: choose one of {', '.join(s.value for s in cls)}") from None

@@ -5,7 +5,8 @@ devnets can live side by side:
 
 - ``KURA_PROJECT``: the checkout holding ``contracts/`` and ``node_modules/``
   (default: the checkout this package was installed from).
-- ``KURA_STATE``: devnet processes, logs and the deployments file (default ``<project>/.state``).
+- ``KURA_STATE``: devnet processes, logs and the deployments file (default ``<project>/.state`` in a
+  checkout, else ``$XDG_STATE_HOME/kura`` or ``~/.local/state/kura`` for an installed package).
 - ``KURA_CACHE``: built tools such as the Kubo binary (default ``~/.cache/kura``).
 """
 
@@ -26,16 +27,20 @@ def project_root() -> Path:
     configured = os.environ.get("KURA_PROJECT")
     root = Path(configured) if configured else Path(__file__).resolve().parents[2]
     if not (root / "contracts").is_dir():
-        raise SetupError(
-            f"{root} is not a kura checkout (no contracts/ folder): set KURA_PROJECT to the checkout"
-        )
+        raise SetupError(f"{root} is not a kura checkout (no contracts/ folder): set KURA_PROJECT to the checkout")
     return root
 
 
 def state_dir() -> Path:
     """Folder for devnet state, logs and deployments (created on demand)."""
     configured = os.environ.get("KURA_STATE")
-    path = Path(configured) if configured else project_root() / ".state"
+    if configured:
+        path = Path(configured)
+    else:
+        try:
+            path = project_root() / ".state"
+        except SetupError:
+            path = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "kura"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -49,8 +54,19 @@ def cache_dir() -> Path:
 
 
 def build_dir() -> Path:
-    """Folder for compiled contract artifacts."""
+    """Folder for every compiled contract's artifact (test harnesses included), in the checkout."""
     return project_root() / "build" / "contracts"
+
+
+def package_artifacts_dir() -> Path:
+    """The artifacts installed with the package: ABI and bytecode of each contract kura deploys, written by
+    ``kura build`` and shipped as package data, so a wheel talks to a chain outside any checkout."""
+    return Path(__file__).resolve().parent / "chain" / "artifacts"
+
+
+def native_build_dir() -> Path:
+    """Cargo's target folder for the native Merkle kernel."""
+    return project_root() / "build" / "native"
 
 
 def node_bin(tool: str) -> Path:

@@ -4,8 +4,8 @@ spot-check history, and one-call drivers for each step of a task."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
@@ -13,21 +13,14 @@ from eth_utils import keccak
 from kura.chain.client import Chain
 from kura.chain.deployments import Deployment
 from kura.chain.node_registry import NodeRegistryClient
-from kura.chain.task_market import TaskMarketClient, TaskState
-from tests.contracts.trust_layer import PROMOTION_BAR, advance, deploy_registry, join, mine
+from kura.chain.params import NodeRegistryParams, TaskMarketParams
+from kura.chain.task_market import TaskMarketClient, TaskParams, TaskState
+from tests.contracts.trust_layer import PARAMS, advance, deploy_registry, join, mine
 
-COMMIT_WINDOW = 100
-REVEAL_WINDOW = 100
-SEED_DELAY = 1
-MAX_ROUNDS = 2
-MAX_AUDITORS = 5
-SLASH_BPS = 5_000
-MISS_BPS = 1_000
-F = 2 * 10**17
 THETA = 9 * 10**17
 REWARD = 10**17
 AUDIT_FEE = 10**15
-MARKET_PARAMS = (COMMIT_WINDOW, REVEAL_WINDOW, SEED_DELAY, MAX_ROUNDS, MAX_AUDITORS, SLASH_BPS, MISS_BPS, F)
+FUEL = 10**6
 
 JUDGE = 9
 """Account allowed to judge the registry directly, to give test nodes a spot-check history."""
@@ -43,14 +36,19 @@ class ComputeLayer:
     chain: Chain
     registry: NodeRegistryClient
     market: TaskMarketClient
+    params: TaskMarketParams
+    salts: dict[tuple[int, str], bytes] = field(default_factory=dict)
 
     @classmethod
-    def deploy(cls, chain: Chain, *, params: Sequence[int] = MARKET_PARAMS) -> ComputeLayer:
+    def deploy(
+        cls, chain: Chain, params: TaskMarketParams = PARAMS.tasks, nodes: NodeRegistryParams = PARAMS.nodes
+    ) -> ComputeLayer:
+        """Deploy a NodeRegistry with ``nodes`` and a TaskMarket with ``params``."""
         owner = chain.account(0)
-        registry = deploy_registry(chain)
-        market = chain.deploy("TaskMarket", registry.address, *params, sender=owner)
+        registry = deploy_registry(chain, nodes)
+        market = chain.deploy("TaskMarket", registry.address, *params.args(), sender=owner)
         deployment = Deployment(chain.chain_id, chain.genesis_hash, {"NodeRegistry": registry, "TaskMarket": market})
-        layer = cls(chain, NodeRegistryClient(chain, deployment), TaskMarketClient(chain, deployment))
+        layer = cls(chain, NodeRegistryClient(chain, deployment), TaskMarketClient(chain, deployment), params)
         layer.registry.set_judge(market.address, True, owner=owner)
         layer.registry.set_judge(chain.account(JUDGE).address, True, owner=owner)
         return layer
@@ -67,20 +65,48 @@ class ComputeLayer:
 
     def compute_node(self, index: int) -> LocalAccount:
         """Register account ``index`` and promote it to a compute node (outside the audit pool)."""
-        account = self.node(index, passed=PROMOTION_BAR, pool=False)
+        account = self.node(index, passed=self.registry.params().promotion_bar, pool=False)
         self.registry.promote(account.address, sender=account)
         return account
 
-    def post(self, requester: LocalAccount, *, auditors: int, theta: int = THETA, reward: int = REWARD,
-             audit_fee: int = AUDIT_FEE) -> int:
-        return self.market.post(
-            "bafy-module", keccak(b"module"), "bafy-input", keccak(b"input"), fuel=10**6, reward=reward,
-            audit_fee=audit_fee, auditors=auditors, theta=theta, requester=requester,
+    def post(
+        self,
+        requester: LocalAccount,
+        *,
+        auditors: int,
+        theta: int = THETA,
+        reward: int = REWARD,
+        audit_fee: int = AUDIT_FEE,
+        fuel: int = FUEL,
+    ) -> int:
+        params = TaskParams(
+            "bafy-module",
+            keccak(b"module"),
+            "bafy-input",
+            keccak(b"input"),
+            fuel=fuel,
+            reward=reward,
+            audit_fee=audit_fee,
+            auditors=auditors,
+            theta=theta,
+        )
+        return self.market.post(params, requester=requester)
+
+    def commit(self, task_id: int, node: LocalAccount, answer: bytes) -> None:
+        """Commit ``answer`` as ``node`` under a fresh salt, kept for :meth:`reveal`."""
+        salt = secrets.token_bytes(32)
+        self.salts[(task_id, node.address)] = salt
+        self.market.commit(task_id, answer, salt, node=node)
+
+    def reveal(self, task_id: int, node: LocalAccount, answer: bytes) -> None:
+        self.market.reveal(
+            task_id, answer, self.salts[(task_id, node.address)], f"bafy-out-{node.address[-4:]}", node=node
         )
 
-    def claim_and_draw(self, task_id: int, worker: LocalAccount) -> list[str]:
-        """Claim as ``worker``, wait for the seed block, draw; return the drawn auditors."""
+    def claim_and_draw(self, task_id: int, worker: LocalAccount, answer: bytes = RIGHT) -> list[str]:
+        """Claim as ``worker``, commit its ``answer``, wait for the seed block, draw; return the drawn auditors."""
         self.market.claim(task_id, worker=worker)
+        self.commit(task_id, worker, answer)
         return self.draw(task_id)
 
     def draw(self, task_id: int) -> list[str]:
@@ -91,18 +117,24 @@ class ComputeLayer:
         return self.market.auditors_of(task_id)[before:]
 
     def play_round(self, task_id: int, answers: Mapping[str, bytes], accounts: Mapping[str, LocalAccount]) -> None:
-        """Commit then reveal ``answers`` (node address → result) and finalize the round."""
-        salts = {node: secrets.token_bytes(32) for node in answers}
+        """Commit (auditors) then reveal (everyone) ``answers`` (node address → result) and finalize the round.
+
+        The worker's answer must be the one it committed at :meth:`claim_and_draw`.
+        """
+        worker = self.market.task_of(task_id).worker
         for node, result in answers.items():
-            self.market.commit(task_id, result, salts[node], node=accounts[node])
-        advance(self.chain, COMMIT_WINDOW + 1)
-        for node, result in answers.items():
-            self.market.reveal(task_id, result, salts[node], f"bafy-out-{node[-4:]}", node=accounts[node])
+            if node != worker:
+                self.commit(task_id, accounts[node], result)
         task = self.market.task_of(task_id)
-        if self.chain.w3.eth.get_block("latest")["timestamp"] <= task.reveal_deadline:
-            advance(self.chain, REVEAL_WINDOW + 1)
+        advance(self.chain, max(1, task.commit_deadline - self.now() + 1))
+        for node, result in answers.items():
+            self.reveal(task_id, accounts[node], result)
+        if self.now() <= task.reveal_deadline:
+            advance(self.chain, task.reveal_deadline - self.now() + 1)
         self.market.finalize(task_id, sender=self.chain.account(0))
+
+    def now(self) -> int:
+        return int(self.chain.w3.eth.get_block("latest")["timestamp"])
 
     def state(self, task_id: int) -> TaskState:
         return self.market.task_of(task_id).state
-

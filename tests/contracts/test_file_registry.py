@@ -3,31 +3,30 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 
 import pytest
 from web3.logs import DISCARD
 
 from kura.chain.client import Chain
-from kura.chain.deploy import FILE_REGISTRY_ARGS
 from kura.chain.deployments import Deployment
 from kura.chain.file_registry import FileRegistryClient
+from kura.chain.params import FileRegistryParams
 from kura.chain.stamp import mint_stamp, stamp_ok
 from kura.errors import ContractRevertError
-from tests.contracts.trust_layer import cost
+from tests.contracts.expect import reverts
+from tests.contracts.trust_layer import PARAMS, cost
 
 
-DEPOSIT, BITS = FILE_REGISTRY_ARGS[0], 8
-
-
-def deploy(chain: Chain, deposit: int = DEPOSIT, bits: int = BITS) -> FileRegistryClient:
-    """A fresh FileRegistry taking ``deposit`` wei per file or stamps of ``bits`` bits."""
-    deployed = chain.deploy("FileRegistry", deposit, bits, sender=chain.account(0))
+def deploy(chain: Chain, params: FileRegistryParams = PARAMS.files) -> FileRegistryClient:
+    """A fresh FileRegistry with ``params``."""
+    deployed = chain.deploy("FileRegistry", *params.args(), sender=chain.account(0))
     return FileRegistryClient(chain, Deployment(chain.chain_id, chain.genesis_hash, {"FileRegistry": deployed}))
 
 
 @pytest.fixture
 def registry(chain: Chain) -> FileRegistryClient:
-    """A fresh FileRegistry per test (kura's deposit, 8-bit stamps), so no test sees another's files."""
+    """A fresh FileRegistry per test (the test parameters), so no test sees another's files."""
     return deploy(chain)
 
 
@@ -35,19 +34,23 @@ def fresh() -> bytes:
     return secrets.token_bytes(32)
 
 
-def reverts(name: str) -> pytest.RaisesExc:
-    return pytest.raises(ContractRevertError, match=rf"^reverted with {name}\(")
-
-
 def test_register_records_owner_pointer_version_and_emits(chain: Chain, registry: FileRegistryClient) -> None:
     file_id, digest, root = fresh(), fresh(), fresh()
     receipt = registry.register(file_id, digest, root, owner=chain.account(1))
     (event,) = registry.contract.events.FileRegistered().process_receipt(receipt, errors=DISCARD)
-    assert event.args == {"fileId": file_id, "owner": chain.account(1).address, "manifestDigest": digest, "sharesRoot": root}
+    assert event.args == {
+        "fileId": file_id,
+        "owner": chain.account(1).address,
+        "manifestDigest": digest,
+        "sharesRoot": root,
+    }
     record = registry.file_of(file_id)
     block = chain.w3.eth.get_block(receipt["blockNumber"])
     assert (record.owner, record.version, record.created_at, record.updated_at) == (
-        chain.account(1).address, 1, block["timestamp"], block["timestamp"],
+        chain.account(1).address,
+        1,
+        block["timestamp"],
+        block["timestamp"],
     )
     assert registry.manifest_of(file_id, 1) == digest
 
@@ -121,7 +124,8 @@ def test_deleted_files_no_longer_resolve_and_cannot_change(chain: Chain, registr
     owner = chain.account(1)
     registry.register(file_id, fresh(), fresh(), owner=owner)
     receipt = registry.remove(file_id, owner=owner)
-    assert registry.contract.events.FileDeleted().process_receipt(receipt, errors=DISCARD)[0].args.owner == owner.address
+    (deleted,) = registry.contract.events.FileDeleted().process_receipt(receipt, errors=DISCARD)
+    assert deleted.args.owner == owner.address
     with reverts("FileIsDeleted"):
         registry.file_of(file_id)
     with reverts("FileIsDeleted"):
@@ -139,36 +143,40 @@ def test_unknown_file(registry: FileRegistryClient, chain: Chain) -> None:
         registry.rotate(fresh(), 1, fresh(), owner=chain.account(1))
 
 
-def test_gas_targets_register_150k_rotate_60k(chain: Chain, registry: FileRegistryClient) -> None:
+def test_gas_targets_register_100k_rotate_60k(chain: Chain, registry: FileRegistryClient) -> None:
     owner = chain.account(1)
     file_id, stamped = fresh(), fresh()
     register_gas = registry.register(file_id, fresh(), fresh(), owner=owner)["gasUsed"]
     rotate_gas = registry.rotate(file_id, 1, fresh(), owner=owner)["gasUsed"]
-    nonce = mint_stamp(owner.address, stamped, BITS)
+    nonce = mint_stamp(owner.address, stamped, PARAMS.files.difficulty_bits)
     stamp_gas = registry.register_with_stamp(stamped, fresh(), fresh(), nonce, owner=owner)["gasUsed"]
-    assert register_gas <= 150_000, register_gas
-    assert stamp_gas <= 150_000, stamp_gas
+    assert register_gas <= 100_000, register_gas
+    assert stamp_gas <= 100_000, stamp_gas
     assert rotate_gas <= 60_000, rotate_gas
 
 
-def test_deposit_below_the_minimum_is_refused(chain: Chain, registry: FileRegistryClient) -> None:
+def test_a_deposit_other_than_the_minimum_is_refused(chain: Chain, registry: FileRegistryClient) -> None:
     owner, file_id = chain.account(1), fresh()
-    for short in (0, DEPOSIT - 1):
-        with reverts("DepositTooLow") as caught:
+    for short in (0, PARAMS.files.min_deposit - 1, PARAMS.files.min_deposit + 7):
+        with reverts("WrongDeposit") as caught:
             registry.register(file_id, fresh(), fresh(), owner=owner, deposit=short)
-        assert caught.value.args_by_name == {"fileId": "0x" + file_id.hex(), "sent": short, "required": DEPOSIT}
+        assert caught.value.args_by_name == {
+            "fileId": "0x" + file_id.hex(),
+            "sent": short,
+            "required": PARAMS.files.min_deposit,
+        }
     with reverts("UnknownFile"):
         registry.file_of(file_id)
 
 
-def test_deposit_is_locked_and_emitted_overpayment_included(chain: Chain, registry: FileRegistryClient) -> None:
+def test_deposit_is_locked_and_emitted(chain: Chain, registry: FileRegistryClient) -> None:
     owner, file_id = chain.account(1), fresh()
-    assert registry.min_deposit() == DEPOSIT
-    receipt = registry.register(file_id, fresh(), fresh(), owner=owner, deposit=DEPOSIT + 7)
+    assert registry.min_deposit() == PARAMS.files.min_deposit
+    receipt = registry.register(file_id, fresh(), fresh(), owner=owner)
     (event,) = registry.contract.events.DepositPaid().process_receipt(receipt, errors=DISCARD)
-    assert event.args == {"fileId": file_id, "owner": owner.address, "amount": DEPOSIT + 7}
-    assert registry.deposit_of(file_id) == DEPOSIT + 7
-    assert chain.w3.eth.get_balance(registry.contract.address) == DEPOSIT + 7
+    assert event.args == {"fileId": file_id, "owner": owner.address, "amount": PARAMS.files.min_deposit}
+    assert registry.deposit_of(file_id) == PARAMS.files.min_deposit
+    assert chain.w3.eth.get_balance(registry.contract.address) == PARAMS.files.min_deposit
     assert registry.payments(owner.address) == 0
 
 
@@ -178,12 +186,13 @@ def test_remove_credits_the_deposit_to_the_owner_who_pulls_it_once(chain: Chain,
     registry.register(fresh(), fresh(), fresh(), owner=owner)
     receipt = registry.remove(file_id, owner=owner)
     (credited,) = registry.contract.events.PaymentCredited().process_receipt(receipt, errors=DISCARD)
-    assert credited.args == {"payee": owner.address, "amount": DEPOSIT}
-    assert (registry.deposit_of(file_id), registry.payments(owner.address)) == (0, DEPOSIT)
+    assert credited.args == {"payee": owner.address, "amount": PARAMS.files.min_deposit}
+    assert (registry.deposit_of(file_id), registry.payments(owner.address)) == (0, PARAMS.files.min_deposit)
     before = chain.w3.eth.get_balance(owner.address)
     pulled = registry.withdraw_payments(payee=owner)
-    assert chain.w3.eth.get_balance(owner.address) == before + DEPOSIT - cost(pulled)
-    assert chain.w3.eth.get_balance(registry.contract.address) == DEPOSIT, "the live file's deposit stays locked"
+    assert chain.w3.eth.get_balance(owner.address) == before + PARAMS.files.min_deposit - cost(pulled)
+    locked = chain.w3.eth.get_balance(registry.contract.address)
+    assert locked == PARAMS.files.min_deposit, "the live file's deposit stays locked"
     with reverts("NothingToWithdraw"):
         registry.withdraw_payments(payee=owner)
 
@@ -199,12 +208,12 @@ def test_nobody_but_the_owner_gets_a_deposit_back(chain: Chain, registry: FileRe
     with reverts("NothingToWithdraw") as caught:
         registry.withdraw_payments(payee=intruder)
     assert caught.value.args_by_name == {"payee": intruder.address}
-    assert (registry.payments(intruder.address), registry.payments(owner.address)) == (0, DEPOSIT)
+    assert (registry.payments(intruder.address), registry.payments(owner.address)) == (0, PARAMS.files.min_deposit)
 
 
 def test_a_stamp_registers_without_a_deposit_and_refunds_nothing(chain: Chain, registry: FileRegistryClient) -> None:
     owner, file_id = chain.account(2), fresh()
-    nonce = mint_stamp(owner.address, file_id, BITS)
+    nonce = mint_stamp(owner.address, file_id, PARAMS.files.difficulty_bits)
     receipt = registry.register_with_stamp(file_id, fresh(), fresh(), nonce, owner=owner)
     (event,) = registry.contract.events.StampAccepted().process_receipt(receipt, errors=DISCARD)
     assert event.args == {"fileId": file_id, "owner": owner.address, "nonce": nonce}
@@ -217,7 +226,7 @@ def test_a_stamp_registers_without_a_deposit_and_refunds_nothing(chain: Chain, r
 
 
 def weak_for(sender: str, file_id: bytes, nonce: int) -> bool:
-    return not stamp_ok(sender, file_id, nonce, BITS)
+    return not stamp_ok(sender, file_id, nonce, PARAMS.files.difficulty_bits)
 
 
 def test_a_stamp_below_the_difficulty_is_refused(chain: Chain, registry: FileRegistryClient) -> None:
@@ -226,7 +235,10 @@ def test_a_stamp_below_the_difficulty_is_refused(chain: Chain, registry: FileReg
     with reverts("StampTooWeak") as caught:
         registry.register_with_stamp(file_id, fresh(), fresh(), nonce, owner=owner)
     assert caught.value.args_by_name == {
-        "sender": owner.address, "fileId": "0x" + file_id.hex(), "nonce": nonce, "required": BITS,
+        "sender": owner.address,
+        "fileId": "0x" + file_id.hex(),
+        "nonce": nonce,
+        "required": PARAMS.files.difficulty_bits,
     }
 
 
@@ -234,7 +246,7 @@ def test_a_stamp_cannot_be_replayed_for_another_file_or_by_another_sender(
     chain: Chain, registry: FileRegistryClient
 ) -> None:
     owner, file_id = chain.account(2), fresh()
-    nonce = mint_stamp(owner.address, file_id, BITS)
+    nonce = mint_stamp(owner.address, file_id, PARAMS.files.difficulty_bits)
     other_file = next(f for f in iter(fresh, None) if weak_for(owner.address, f, nonce))
     thief = next(chain.account(i) for i in range(3, 20) if weak_for(chain.account(i).address, file_id, nonce))
     with reverts("StampTooWeak"):
@@ -246,7 +258,7 @@ def test_a_stamp_cannot_be_replayed_for_another_file_or_by_another_sender(
 
 
 def test_chain_and_python_agree_on_which_stamps_pass(chain: Chain) -> None:
-    registry = deploy(chain, bits=3)
+    registry = deploy(chain, replace(PARAMS.files, difficulty_bits=3))
     sender, file_id = chain.account(2).address, fresh()
     verdicts = []
     for nonce in range(48):
@@ -262,6 +274,6 @@ def test_chain_and_python_agree_on_which_stamps_pass(chain: Chain) -> None:
 
 
 def test_a_registry_deployed_without_difficulty_takes_no_stamps(chain: Chain) -> None:
-    registry = deploy(chain, bits=0)
+    registry = deploy(chain, replace(PARAMS.files, difficulty_bits=0))
     with reverts("StampsDisabled"):
         registry.register_with_stamp(fresh(), fresh(), fresh(), 0, owner=chain.account(1))

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
-from web3.logs import DISCARD
-from web3.types import TxReceipt
 
 from kura.chain.client import Chain
 from kura.chain.deployments import Deployment
 from kura.chain.node_registry import NodeRegistryClient, NodeStatus, Role
 from kura.chain.pull_payments import reason_bytes
-from kura.errors import ChainValueError, ContractRevertError
-from tests.contracts.trust_layer import (
-    ETH, JAIL_AFTER, MAX_COMPUTE, MIN_STAKE, PENALTY, PROMOTION_BAR, UNBONDING, advance, cost, deploy_registry, join,
-)
+from kura.errors import ChainValueError
+from tests.contracts.expect import events, reverts
+from tests.contracts.trust_layer import ETH, PARAMS, advance, cost, deploy_registry, join
 
 REF = b"\x07" * 32
 
@@ -34,14 +33,6 @@ def judge(chain: Chain) -> LocalAccount:
     return chain.account(9)
 
 
-def reverts(name: str) -> pytest.RaisesExc:
-    return pytest.raises(ContractRevertError, match=rf"^reverted with {name}\(")
-
-
-def events(registry: NodeRegistryClient, name: str, receipt: TxReceipt) -> list[dict[str, object]]:
-    return [dict(e.args) for e in getattr(registry.contract.events, name)().process_receipt(receipt, errors=DISCARD)]
-
-
 def balance(chain: Chain, address: str) -> int:
     return int(chain.w3.eth.get_balance(address))
 
@@ -52,12 +43,17 @@ def balance(chain: Chain, address: str) -> int:
 def test_register_records_the_node_and_holds_its_stake(chain: Chain, registry: NodeRegistryClient) -> None:
     node = chain.account(1)
     receipt = registry.register("12D3KooWpeer", "/ip4/127.0.0.1/tcp/4001", node=node, stake=2 * ETH)
-    assert events(registry, "NodeRegistered", receipt) == [
+    assert events(registry.contract, "NodeRegistered", receipt) == [
         {"node": node.address, "peerId": "12D3KooWpeer", "endpoint": "/ip4/127.0.0.1/tcp/4001", "stake": 2 * ETH}
     ]
     record = registry.node_of(node.address)
     assert (record.stake, record.status, record.role, record.reputation, record.failures, record.passed) == (
-        2 * ETH, NodeStatus.ACTIVE, Role.STRAY, 0, 0, 0,
+        2 * ETH,
+        NodeStatus.ACTIVE,
+        Role.STRAY,
+        0,
+        0,
+        0,
     )
     assert (record.peer_id, record.endpoint) == ("12D3KooWpeer", "/ip4/127.0.0.1/tcp/4001")
     assert registry.is_active(node.address)
@@ -67,8 +63,8 @@ def test_register_records_the_node_and_holds_its_stake(chain: Chain, registry: N
 def test_stake_below_minimum_and_double_registration_are_refused(chain: Chain, registry: NodeRegistryClient) -> None:
     node = chain.account(1)
     with reverts("StakeTooLow") as caught:
-        registry.register("p", "e", node=node, stake=MIN_STAKE - 1)
-    assert caught.value.args_by_name == {"sent": MIN_STAKE - 1, "minimum": MIN_STAKE}
+        registry.register("p", "e", node=node, stake=PARAMS.nodes.min_stake - 1)
+    assert caught.value.args_by_name == {"sent": PARAMS.nodes.min_stake - 1, "minimum": PARAMS.nodes.min_stake}
     join(registry, node)
     with reverts("AlreadyRegistered"):
         join(registry, node)
@@ -94,20 +90,22 @@ def test_top_up_adds_stake(chain: Chain, registry: NodeRegistryClient) -> None:
     node = chain.account(1)
     join(registry, node)
     receipt = registry.top_up(node=node, amount=5)
-    assert events(registry, "StakeAdded", receipt) == [{"node": node.address, "amount": 5, "total": MIN_STAKE + 5}]
-    assert registry.node_of(node.address).stake == MIN_STAKE + 5
+    assert events(registry.contract, "StakeAdded", receipt) == [
+        {"node": node.address, "amount": 5, "total": PARAMS.nodes.min_stake + 5}
+    ]
+    assert registry.node_of(node.address).stake == PARAMS.nodes.min_stake + 5
 
 
 def test_parameters_are_readable_and_unusable_ones_are_refused(chain: Chain, registry: NodeRegistryClient) -> None:
-    params = registry.params()
-    assert (params.min_stake, params.unbonding_delay, params.jail_threshold, params.audit_penalty,
-            params.promotion_bar, params.max_compute_nodes) == (
-        MIN_STAKE, UNBONDING, JAIL_AFTER, PENALTY, PROMOTION_BAR, MAX_COMPUTE,
-    )
-    with reverts("BadParameter"):
-        chain.deploy("NodeRegistry", 0, 1, 1, 1, 1, 1, sender=chain.account(0))
-    with reverts("BadParameter"):
-        chain.deploy("NodeRegistry", 1, 1, 0, 1, 1, 1, sender=chain.account(0))
+    assert registry.params() == PARAMS.nodes
+    for bad, what in (
+        (dict(min_stake=0), "minStake"),
+        (dict(jail_threshold=0), "jailThreshold"),
+        (dict(failure_decay=0), "failureDecay"),
+    ):
+        with reverts("BadParameter") as caught:
+            deploy_registry(chain, replace(PARAMS.nodes, **bad))
+        assert caught.value.args_by_name["what"] == "0x" + reason_bytes(what).hex()
 
 
 # ---------------------------------------------------------------- exit and withdrawal
@@ -117,8 +115,8 @@ def test_exit_unbonds_then_pays_the_stake_exactly_once(chain: Chain, registry: N
     node = chain.account(1)
     join(registry, node, 3 * ETH)
     receipt = registry.announce_exit(node=node)
-    exit_at = chain.w3.eth.get_block(receipt["blockNumber"])["timestamp"] + UNBONDING
-    assert events(registry, "ExitAnnounced", receipt) == [{"node": node.address, "exitAt": exit_at}]
+    exit_at = chain.w3.eth.get_block(receipt["blockNumber"])["timestamp"] + PARAMS.nodes.unbonding_delay
+    assert events(registry.contract, "ExitAnnounced", receipt) == [{"node": node.address, "exitAt": exit_at}]
     record = registry.node_of(node.address)
     assert (record.status, record.exit_at) == (NodeStatus.EXITING, exit_at)
     assert not registry.is_active(node.address)
@@ -130,9 +128,9 @@ def test_exit_unbonds_then_pays_the_stake_exactly_once(chain: Chain, registry: N
         registry.withdraw_stake(node=node)
     assert caught.value.args_by_name["exitAt"] == exit_at
 
-    advance(chain, UNBONDING)
+    advance(chain, PARAMS.nodes.unbonding_delay)
     receipt = registry.withdraw_stake(node=node)
-    assert events(registry, "NodeExited", receipt) == [{"node": node.address, "stakeReturned": 3 * ETH}]
+    assert events(registry.contract, "NodeExited", receipt) == [{"node": node.address, "stakeReturned": 3 * ETH}]
     record = registry.node_of(node.address)
     assert (record.status, record.stake) == (NodeStatus.EXITED, 0)
     assert registry.payments(node.address) == 3 * ETH
@@ -164,7 +162,7 @@ def test_a_reentrant_payee_cannot_withdraw_twice(chain: Chain, registry: NodeReg
     via = attacker.functions.execute
     chain.transact(via(target.address, target.encode_abi("register", ["evil", "evil"])), sender=owner, value=2 * ETH)
     chain.transact(via(target.address, target.encode_abi("announceExit", [])), sender=owner)
-    advance(chain, UNBONDING)
+    advance(chain, PARAMS.nodes.unbonding_delay)
     chain.transact(via(target.address, target.encode_abi("withdrawStake", [])), sender=owner)
     assert registry.payments(attacker.address) == 2 * ETH
 
@@ -199,10 +197,10 @@ def test_only_judges_judge_and_only_the_owner_appoints_them(chain: Chain, regist
 
     judge = chain.account(9)
     receipt = registry.set_judge(judge.address, False, owner=chain.account(0))
-    assert events(registry, "JudgeSet", receipt) == [{"judge": judge.address, "allowed": False}]
+    assert events(registry.contract, "JudgeSet", receipt) == [{"judge": judge.address, "allowed": False}]
     with reverts("NotJudge"):
         registry.record_audit(node.address, True, judge=judge)
-    assert registry.node_of(node.address).stake == MIN_STAKE
+    assert registry.node_of(node.address).stake == PARAMS.nodes.min_stake
 
 
 def test_slash_takes_the_fraction_into_the_repair_pool_and_says_why(
@@ -212,7 +210,7 @@ def test_slash_takes_the_fraction_into_the_repair_pool_and_says_why(
     join(registry, node, 3 * ETH + 7)
     receipt = registry.slash(node.address, 1_234, "AUDIT_TIMEOUT", REF, judge=judge)
     taken = (3 * ETH + 7) * 1_234 // 10_000
-    assert events(registry, "NodeSlashed", receipt) == [
+    assert events(registry.contract, "NodeSlashed", receipt) == [
         {"node": node.address, "amount": taken, "reason": reason_bytes("AUDIT_TIMEOUT"), "ref": REF}
     ]
     assert registry.node_of(node.address).stake == 3 * ETH + 7 - taken
@@ -247,7 +245,7 @@ def test_a_slashed_node_below_minimum_is_inactive_until_it_tops_up(
     registry.slash(node.address, 1, "AUDIT_BAD_PROOF", REF, judge=judge)
     assert registry.node_of(node.address).status == NodeStatus.ACTIVE
     assert not registry.is_active(node.address)
-    registry.top_up(node=node, amount=MIN_STAKE // 10_000)
+    registry.top_up(node=node, amount=PARAMS.nodes.min_stake // 10_000)
     assert registry.is_active(node.address)
 
 
@@ -258,14 +256,17 @@ def test_repair_pool_pays_by_credit_and_never_more_than_it_holds(
     join(registry, node)
     registry.slash(node.address, 5_000, "AUDIT_TIMEOUT", REF, judge=judge)
     with reverts("RepairPoolTooSmall") as caught:
-        registry.pay_from_repair_pool(repairer.address, MIN_STAKE // 2 + 1, REF, judge=judge)
-    assert caught.value.args_by_name == {"available": MIN_STAKE // 2, "requested": MIN_STAKE // 2 + 1}
-    receipt = registry.pay_from_repair_pool(repairer.address, MIN_STAKE // 4, REF, judge=judge)
-    assert events(registry, "RepairPaid", receipt) == [{"to": repairer.address, "amount": MIN_STAKE // 4, "ref": REF}]
-    assert registry.repair_pool() == MIN_STAKE // 4
+        registry.pay_from_repair_pool(repairer.address, PARAMS.nodes.min_stake // 2 + 1, REF, judge=judge)
+    half = PARAMS.nodes.min_stake // 2
+    assert caught.value.args_by_name == {"available": half, "requested": half + 1}
+    receipt = registry.pay_from_repair_pool(repairer.address, PARAMS.nodes.min_stake // 4, REF, judge=judge)
+    assert events(registry.contract, "RepairPaid", receipt) == [
+        {"to": repairer.address, "amount": PARAMS.nodes.min_stake // 4, "ref": REF}
+    ]
+    assert registry.repair_pool() == PARAMS.nodes.min_stake // 4
     before = balance(chain, repairer.address)
     receipt = registry.withdraw_payments(payee=repairer)
-    assert balance(chain, repairer.address) == before + MIN_STAKE // 4 - cost(receipt)
+    assert balance(chain, repairer.address) == before + PARAMS.nodes.min_stake // 4 - cost(receipt)
 
 
 # ---------------------------------------------------------------- audits, reputation, jail
@@ -278,34 +279,59 @@ def test_reputation_rises_on_passes_and_falls_by_the_penalty_floored_at_zero(
     join(registry, node)
     for expected in (1, 2, 3, 4, 5, 6, 7):
         receipt = registry.record_audit(node.address, True, judge=judge)
-        assert events(registry, "ReputationChanged", receipt) == [{"node": node.address, "reputation": expected}]
+        assert events(registry.contract, "ReputationChanged", receipt) == [
+            {"node": node.address, "reputation": expected}
+        ]
     registry.record_audit(node.address, False, judge=judge)
-    assert registry.node_of(node.address).reputation == 7 - PENALTY
+    assert registry.node_of(node.address).reputation == 7 - PARAMS.nodes.audit_penalty
     registry.record_audit(node.address, False, judge=judge)
     record = registry.node_of(node.address)
     assert (record.reputation, record.failures, record.status) == (0, 2, NodeStatus.ACTIVE)
 
 
-def test_consecutive_failures_jail_and_a_pass_resets_the_count(
+def test_failures_counted_at_once_jail_passes_forgive_nothing_and_time_forgives_one_per_decay(
     chain: Chain, registry: NodeRegistryClient, judge: LocalAccount
 ) -> None:
     node = chain.account(1)
     join(registry, node)
-    for _ in range(JAIL_AFTER - 1):
-        registry.record_audit(node.address, False, judge=judge)
-    registry.record_audit(node.address, True, judge=judge)
-    assert registry.node_of(node.address).failures == 0
-    for _ in range(JAIL_AFTER - 1):
+    decay = PARAMS.nodes.failure_decay
+    for expected in range(1, PARAMS.nodes.jail_threshold):
         receipt = registry.record_audit(node.address, False, judge=judge)
-        assert events(registry, "NodeJailed", receipt) == []
+        assert events(registry.contract, "FailureCounted", receipt) == [{"node": node.address, "failures": expected}]
+    for _ in range(3):
+        registry.record_audit(node.address, True, judge=judge)
+    assert registry.node_of(node.address).failures == PARAMS.nodes.jail_threshold - 1
+    advance(chain, decay - 2)
+    assert registry.node_of(node.address).failures == PARAMS.nodes.jail_threshold - 1
+    advance(chain, 2)
+    assert registry.node_of(node.address).failures == PARAMS.nodes.jail_threshold - 2  # one forgiven
+    advance(chain, 100 * decay)
+    assert registry.node_of(node.address).failures == 0
+    for _ in range(PARAMS.nodes.jail_threshold - 1):
+        receipt = registry.record_audit(node.address, False, judge=judge)
+        assert events(registry.contract, "NodeJailed", receipt) == []
     receipt = registry.record_audit(node.address, False, judge=judge)
-    assert events(registry, "NodeJailed", receipt) == [{"node": node.address, "reason": reason_bytes("AUDIT_FAILURES")}]
+    assert events(registry.contract, "NodeJailed", receipt) == [
+        {"node": node.address, "reason": reason_bytes("AUDIT_FAILURES")}
+    ]
     assert registry.node_of(node.address).status == NodeStatus.JAILED
     assert not registry.is_active(node.address)
     registry.top_up(node=node, amount=ETH)
     assert not registry.is_active(node.address)
     registry.announce_exit(node=node)
     assert registry.node_of(node.address).status == NodeStatus.EXITING
+
+
+def test_a_node_failing_less_often_than_the_decay_is_never_jailed(
+    chain: Chain, registry: NodeRegistryClient, judge: LocalAccount
+) -> None:
+    node = chain.account(1)
+    join(registry, node)
+    for _ in range(3 * PARAMS.nodes.jail_threshold):
+        registry.record_audit(node.address, False, judge=judge)
+        advance(chain, PARAMS.nodes.failure_decay)
+    record = registry.node_of(node.address)
+    assert (record.status, record.failures) == (NodeStatus.ACTIVE, 0)
 
 
 # ---------------------------------------------------------------- compute roles
@@ -322,16 +348,16 @@ def test_first_passed_spot_check_makes_a_stray_an_auditor_and_a_failure_resets_t
     node = chain.account(1)
     join(registry, node)
     receipt = registry.record_spot_check(node.address, False, judge=judge)
-    assert events(registry, "RoleChanged", receipt) == []
+    assert events(registry.contract, "RoleChanged", receipt) == []
     receipt = registry.record_spot_check(node.address, True, judge=judge)
-    assert events(registry, "CredibilityRecordChanged", receipt) == [{"node": node.address, "passed": 1}]
-    assert events(registry, "RoleChanged", receipt) == [
+    assert events(registry.contract, "CredibilityRecordChanged", receipt) == [{"node": node.address, "passed": 1}]
+    assert events(registry.contract, "RoleChanged", receipt) == [
         {"node": node.address, "from": Role.STRAY, "to": Role.AUDITOR, "reason": reason_bytes("FIRST_SPOT_CHECK")}
     ]
     audited(registry, node.address, judge, 2)
     assert registry.node_of(node.address).passed == 3
     receipt = registry.record_spot_check(node.address, False, judge=judge)
-    assert events(registry, "CredibilityRecordChanged", receipt) == [{"node": node.address, "passed": 0}]
+    assert events(registry.contract, "CredibilityRecordChanged", receipt) == [{"node": node.address, "passed": 0}]
     assert registry.node_of(node.address).role == Role.AUDITOR
 
 
@@ -343,12 +369,12 @@ def test_promotion_is_public_but_needs_auditor_role_the_bar_and_activity(
     with reverts("NotPromotable") as caught:
         registry.promote(node.address, sender=anyone)
     assert caught.value.args_by_name == {"node": node.address, "role": Role.STRAY, "passed": 0, "computeNodes": 0}
-    audited(registry, node.address, judge, PROMOTION_BAR - 1)
+    audited(registry, node.address, judge, PARAMS.nodes.promotion_bar - 1)
     with reverts("NotPromotable"):
         registry.promote(node.address, sender=anyone)
     audited(registry, node.address, judge, 1)
     receipt = registry.promote(node.address, sender=anyone)
-    assert events(registry, "RoleChanged", receipt) == [
+    assert events(registry.contract, "RoleChanged", receipt) == [
         {"node": node.address, "from": Role.AUDITOR, "to": Role.COMPUTE, "reason": reason_bytes("PROMOTED")}
     ]
     assert registry.compute_nodes() == 1
@@ -357,12 +383,40 @@ def test_promotion_is_public_but_needs_auditor_role_the_bar_and_activity(
 
     exiting = chain.account(2)
     join(registry, exiting)
-    audited(registry, exiting.address, judge, PROMOTION_BAR)
+    audited(registry, exiting.address, judge, PARAMS.nodes.promotion_bar)
     registry.announce_exit(node=exiting)
     with reverts("NotPromotable"):
         registry.promote(exiting.address, sender=anyone)
     with reverts("UnknownNode"):
         registry.promote(chain.account(3).address, sender=anyone)
+
+
+def test_a_genesis_node_needs_activity_and_a_free_slot_and_is_promoted_once(chain: Chain, judge: LocalAccount) -> None:
+    first, second, third = (chain.account(i) for i in (1, 2, 3))
+    genesis = (first.address, second.address)
+    deployed = deploy_registry(chain, replace(PARAMS.nodes, max_compute_nodes=2, genesis_compute=genesis))
+    registry = NodeRegistryClient(chain, Deployment(chain.chain_id, chain.genesis_hash, {"NodeRegistry": deployed}))
+    registry.set_judge(judge.address, True, owner=chain.account(0))
+    named = registry.contract.events.GenesisComputeNamed().get_logs(from_block=deployed.block)
+    assert [log.args.node for log in named] == list(genesis)
+    with reverts("UnknownNode"):
+        registry.promote(first.address, sender=third)
+    for node in (first, second, third):
+        join(registry, node)
+    registry.slash(first.address, 1, "TEST", REF, judge=judge)  # under the minimum: not active
+    with reverts("NotPromotable"):
+        registry.promote(first.address, sender=third)
+    registry.top_up(node=first, amount=PARAMS.nodes.min_stake)
+    registry.promote(first.address, sender=third)
+    audited(registry, third.address, judge, PARAMS.nodes.promotion_bar)
+    registry.promote(third.address, sender=third)
+    with reverts("NotPromotable"):
+        registry.promote(second.address, sender=third)  # no free slot
+    registry.set_role(third.address, Role.STRAY, "TEST", judge=judge)
+    registry.promote(second.address, sender=third)
+    registry.set_role(first.address, Role.STRAY, "TEST", judge=judge)
+    with reverts("NotPromotable"):
+        registry.promote(first.address, sender=first)  # its genesis promotion is spent
 
 
 def test_compute_slots_are_bounded_and_freed_by_demotion_jail_and_exit(
@@ -371,36 +425,36 @@ def test_compute_slots_are_bounded_and_freed_by_demotion_jail_and_exit(
     nodes = [chain.account(i) for i in range(1, 5)]
     for node in nodes:
         join(registry, node)
-        audited(registry, node.address, judge, PROMOTION_BAR)
+        audited(registry, node.address, judge, PARAMS.nodes.promotion_bar)
     a, b, c, d = (n.address for n in nodes)
     registry.promote(a, sender=nodes[3])
     registry.promote(b, sender=nodes[3])
-    assert registry.compute_nodes() == MAX_COMPUTE
+    assert registry.compute_nodes() == PARAMS.nodes.max_compute_nodes
     with reverts("NotPromotable") as caught:
         registry.promote(c, sender=nodes[3])
-    assert caught.value.args_by_name["computeNodes"] == MAX_COMPUTE
+    assert caught.value.args_by_name["computeNodes"] == PARAMS.nodes.max_compute_nodes
     with reverts("NoComputeSlot"):
         registry.set_role(c, Role.COMPUTE, "JUDGED", judge=judge)
 
     receipt = registry.set_role(a, Role.STRAY, "WRONG_RESULT", judge=judge)
-    assert events(registry, "RoleChanged", receipt) == [
+    assert events(registry.contract, "RoleChanged", receipt) == [
         {"node": a, "from": Role.COMPUTE, "to": Role.STRAY, "reason": reason_bytes("WRONG_RESULT")}
     ]
     assert registry.compute_nodes() == 1
-    assert events(registry, "RoleChanged", registry.set_role(a, Role.STRAY, "AGAIN", judge=judge)) == []
+    assert events(registry.contract, "RoleChanged", registry.set_role(a, Role.STRAY, "AGAIN", judge=judge)) == []
     with reverts("MissingReason"):
         registry.set_role(a, Role.AUDITOR, "", judge=judge)
     registry.promote(c, sender=nodes[3])
 
-    for _ in range(JAIL_AFTER):
+    for _ in range(PARAMS.nodes.jail_threshold):
         receipt = registry.record_audit(b, False, judge=judge)
-    assert events(registry, "RoleChanged", receipt) == [
+    assert events(registry.contract, "RoleChanged", receipt) == [
         {"node": b, "from": Role.COMPUTE, "to": Role.STRAY, "reason": reason_bytes("JAILED")}
     ]
     registry.promote(d, sender=nodes[0])
-    assert registry.compute_nodes() == MAX_COMPUTE
+    assert registry.compute_nodes() == PARAMS.nodes.max_compute_nodes
     receipt = registry.announce_exit(node=nodes[2])
-    assert events(registry, "RoleChanged", receipt) == [
+    assert events(registry.contract, "RoleChanged", receipt) == [
         {"node": c, "from": Role.COMPUTE, "to": Role.STRAY, "reason": reason_bytes("EXIT")}
     ]
     assert registry.compute_nodes() == 1

@@ -10,21 +10,13 @@ from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD
 
 from kura.chain.client import Chain
-from kura.chain.deploy import FILE_REGISTRY_ARGS
 from kura.chain.deployments import Deployment
 from kura.chain.file_registry import FileRegistryClient
 from kura.chain.share_repairs import RepairCommit, ShareRepairsClient
-from kura.errors import ContractRevertError
-from tests.contracts.trust_layer import (
-    MIN_STAKE, REWARD_BPS, SLASH_BPS, WINDOW, Share, StoredFile, TrustLayer, advance, commit, mine, random_share,
-)
+from tests.contracts.expect import reverts
+from tests.contracts.trust_layer import PARAMS, Share, StoredFile, TrustLayer, advance, commit, mine, random_share
 
-REPAIR_REWARD = 10**16
 OWNER, FRESH, REPAIRER, STRANGER = 4, 6, 7, 8
-
-
-def reverts(name: str) -> pytest.RaisesExc:
-    return pytest.raises(ContractRevertError, match=rf"^reverted with {name}\(")
 
 
 class RepairLayer:
@@ -34,12 +26,17 @@ class RepairLayer:
         self.trust = TrustLayer.deploy(chain)
         owner = chain.account(0)
         deployed = chain.deploy(
-            "ShareRepairs", self.trust.registry.contract.address, self.trust.audits.contract.address,
-            self.trust.files.contract.address, REPAIR_REWARD, sender=owner,
+            "ShareRepairs",
+            self.trust.registry.contract.address,
+            self.trust.audits.contract.address,
+            self.trust.files.contract.address,
+            *PARAMS.repairs.args(),
+            sender=owner,
         )
         self.trust.registry.set_judge(deployed.address, True, owner=owner)
         chain.transact(self.trust.files.contract.functions.setRepairer(deployed.address), sender=owner)
-        self.repairs = ShareRepairsClient(chain, Deployment(chain.chain_id, chain.genesis_hash, {"ShareRepairs": deployed}))
+        deployment = Deployment(chain.chain_id, chain.genesis_hash, {"ShareRepairs": deployed})
+        self.repairs = ShareRepairsClient(chain, deployment)
 
 
 @pytest.fixture
@@ -65,15 +62,16 @@ def stored(chain: Chain, layer: RepairLayer, nodes: list[LocalAccount]) -> Store
 def move(stored: StoredFile, index: int, to: str) -> RepairCommit:
     """The repair that moves share ``index`` of ``stored`` to ``to``."""
     share = stored.shares[index]
-    return RepairCommit(stored.file_id, index, share.node, to, share.chunk_count, share.tree.root,
-                        secrets.token_bytes(32))
+    return RepairCommit(
+        stored.file_id, index, share.node, to, share.chunk_count, share.tree.root, secrets.token_bytes(32)
+    )
 
 
 def fail_audit(layer: RepairLayer, stored: StoredFile, index: int) -> None:
     """Challenge share ``index`` and let its holder miss the deadline, so it is lost and slashed."""
     challenge_id = layer.trust.open(stored, index, challenger=layer.trust.chain.account(5))
     mine(layer.trust.chain, 3)
-    advance(layer.trust.chain, WINDOW + 1)
+    advance(layer.trust.chain, PARAMS.audits.response_window + 1)
     layer.trust.audits.claim_timeout(challenge_id, sender=layer.trust.chain.account(5))
 
 
@@ -82,17 +80,20 @@ def test_a_repair_of_a_failed_share_swaps_the_leaf_and_is_paid_from_the_pool(
 ) -> None:
     fail_audit(layer, stored, 0)
     pool = layer.trust.registry.repair_pool()
-    assert pool == MIN_STAKE * SLASH_BPS // 10_000 * (10_000 - REWARD_BPS) // 10_000
+    slashed = PARAMS.nodes.min_stake * PARAMS.audits.slash_bps // 10_000
+    assert pool == slashed * (10_000 - PARAMS.audits.reward_bps) // 10_000
     repair = move(stored, 0, nodes[3].address)
     receipt = layer.repairs.commit_repair(repair, stored.shares_proof(0), repairer=nodes[4])
     moved = (Share(0, nodes[3].address, stored.shares[0].tree), *stored.shares[1:])
     assert layer.trust.files.file_of(stored.file_id).shares_root == commit(moved).root
     (event,) = layer.repairs.contract.events.ShareRepaired().process_receipt(receipt, errors=DISCARD)
     assert (event.args.repairer, event.args.paid, event.args.tableDigest) == (
-        nodes[4].address, REPAIR_REWARD, repair.table_digest,
+        nodes[4].address,
+        PARAMS.repairs.repair_reward,
+        repair.table_digest,
     )
-    assert layer.trust.registry.payments(nodes[4].address) == REPAIR_REWARD
-    assert layer.trust.registry.repair_pool() == pool - REPAIR_REWARD
+    assert layer.trust.registry.payments(nodes[4].address) == PARAMS.repairs.repair_reward
+    assert layer.trust.registry.repair_pool() == pool - PARAMS.repairs.repair_reward
 
 
 def test_only_an_active_node_may_commit_a_repair(
@@ -181,7 +182,8 @@ def test_empty_tables_and_strangers_tables_are_refused(
     fail_audit(layer, stored, 0)
     with reverts("EmptyTable"):
         layer.repairs.commit_repair(
-            replace(move(stored, 0, nodes[3].address), table_digest=bytes(32)), stored.shares_proof(0),
+            replace(move(stored, 0, nodes[3].address), table_digest=bytes(32)),
+            stored.shares_proof(0),
             repairer=nodes[4],
         )
     with reverts("NotFileOwner"):
@@ -193,7 +195,7 @@ def test_empty_tables_and_strangers_tables_are_refused(
 def test_the_registry_takes_repairs_only_from_its_repairer_and_against_the_current_root(chain: Chain) -> None:
     """``FileRegistry.repairShares`` guards: the named repairer only, and ``SharesChanged`` on a stale root."""
     deployer, repairer, owner = chain.account(0), chain.account(REPAIRER), chain.account(OWNER)
-    deployed = chain.deploy("FileRegistry", *FILE_REGISTRY_ARGS, sender=deployer)
+    deployed = chain.deploy("FileRegistry", *PARAMS.files.args(), sender=deployer)
     files = FileRegistryClient(chain, Deployment(chain.chain_id, chain.genesis_hash, {"FileRegistry": deployed}))
     chain.transact(files.contract.functions.setRepairer(repairer.address), sender=deployer)
     file_id, root = secrets.token_bytes(32), secrets.token_bytes(32)
@@ -205,7 +207,9 @@ def test_the_registry_takes_repairs_only_from_its_repairer_and_against_the_curre
     with reverts("SharesChanged") as caught:
         chain.transact(files.contract.functions.repairShares(file_id, root, secrets.token_bytes(32)), sender=repairer)
     assert caught.value.args_by_name == {
-        "fileId": "0x" + file_id.hex(), "expected": "0x" + root.hex(), "current": "0x" + moved.hex(),
+        "fileId": "0x" + file_id.hex(),
+        "expected": "0x" + root.hex(),
+        "current": "0x" + moved.hex(),
     }
     repaired = secrets.token_bytes(32)
     chain.transact(files.contract.functions.repairShares(file_id, moved, repaired), sender=repairer)

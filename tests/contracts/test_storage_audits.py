@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from eth_abi import encode as abi_encode
@@ -13,7 +14,6 @@ from eth_utils import keccak
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from web3.contract import Contract
-from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from kura.chain.client import Chain
@@ -21,10 +21,18 @@ from kura.chain.node_registry import NodeStatus
 from kura.chain.pull_payments import reason_bytes
 from kura.chain.storage_audits import ChallengeStatus
 from kura.crypto import merkle
-from kura.errors import ContractRevertError
+from tests.contracts.expect import events, reverts
 from tests.contracts.trust_layer import (
-    BOND, CHUNK_SIZE, JAIL_AFTER, MIN_STAKE, REWARD_BPS, SEED_DELAY, SLASH_BPS, WINDOW, Share, ShareTree, StoredFile,
-    TrustLayer, advance, cost, mine, random_share,
+    CHUNK_SIZE,
+    PARAMS,
+    Share,
+    ShareTree,
+    StoredFile,
+    TrustLayer,
+    advance,
+    cost,
+    mine,
+    random_share,
 )
 
 
@@ -54,14 +62,6 @@ def stored(chain: Chain, layer: TrustLayer, nodes: list[LocalAccount]) -> Stored
 
 
 CHALLENGER = 5
-
-
-def reverts(name: str) -> pytest.RaisesExc:
-    return pytest.raises(ContractRevertError, match=rf"^reverted with {name}\(")
-
-
-def events(contract: Contract, name: str, receipt: TxReceipt) -> list[dict[str, object]]:
-    return [dict(e.args) for e in getattr(contract.events, name)().process_receipt(receipt, errors=DISCARD)]
 
 
 def expected_chunk(chain: Chain, challenge_id: int, seed_block: int, chunk_count: int) -> int:
@@ -98,7 +98,8 @@ def test_share_merkle_known_answer(chain: Chain, harness: Contract) -> None:
     assert ShareTree(chunks).root == root
     assert chain.call(harness.functions.rootFrom(leaves[2], 2, [bytes(32), inner(leaves[0], leaves[1])])) == root
     assert chain.call(harness.functions.leafHash(b"c")) == leaves[2]
-    assert [chain.call(harness.functions.depth(n)) for n in (1, 2, 3, 4, 5, 2**16, 2**16 + 1)] == [0, 1, 2, 2, 3, 16, 17]
+    depths = [chain.call(harness.functions.depth(n)) for n in (1, 2, 3, 4, 5, 2**16, 2**16 + 1)]
+    assert depths == [0, 1, 2, 2, 3, 16, 17]
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -108,7 +109,8 @@ def test_share_merkle_matches_python_for_any_data(chain: Chain, harness: Contrac
     index = pick % len(tree.chunks)
     leaf = chain.call(harness.functions.leafHash(tree.chunks[index]))
     proof = merkle.merkle_proof(data, index)
-    assert (merkle.merkle_root(data), proof, merkle.leaf_hash(tree.chunks[index])) == (tree.root, tree.proof(index), leaf)
+    python_side = (merkle.merkle_root(data), proof, merkle.leaf_hash(tree.chunks[index]))
+    assert python_side == (tree.root, tree.proof(index), leaf)
     assert len(proof) == chain.call(harness.functions.depth(len(tree.chunks))) == merkle.depth(len(tree.chunks))
     assert merkle.verify_proof(tree.root, index, tree.chunks[index], proof, len(tree.chunks))
     assert chain.call(harness.functions.rootFrom(leaf, index, proof)) == tree.root
@@ -126,21 +128,56 @@ def test_a_right_answer_passes_credits_the_bond_to_the_node_and_raises_reputatio
 ) -> None:
     challenger, node, share = chain.account(CHALLENGER), nodes[0], stored.shares[0]
     receipt = layer.audits.challenge(
-        stored.file_id, 0, node.address, share.chunk_count, share.tree.root, stored.shares_proof(0),
-        challenger=challenger, bond=BOND + 1,
+        stored.file_id,
+        0,
+        node.address,
+        share.chunk_count,
+        share.tree.root,
+        stored.shares_proof(0),
+        challenger=challenger,
+        bond=PARAMS.audits.challenge_bond + 1,
     )
     challenge_id = layer.audits.challenge_id(receipt)
     block = chain.w3.eth.get_block(receipt["blockNumber"])
-    seed_block, deadline = block["number"] + SEED_DELAY, block["timestamp"] + WINDOW
-    assert events(layer.audits.contract, "ChallengeOpened", receipt) == [{
-        "challengeId": challenge_id, "fileId": stored.file_id, "node": node.address, "index": 0,
-        "challenger": challenger.address, "bond": BOND + 1, "seedBlock": seed_block, "deadline": deadline,
-    }]
+    seed_block = block["number"] + PARAMS.audits.seed_delay
+    deadline = block["timestamp"] + PARAMS.audits.response_window
+    assert events(layer.audits.contract, "ChallengeOpened", receipt) == [
+        {
+            "challengeId": challenge_id,
+            "fileId": stored.file_id,
+            "node": node.address,
+            "index": 0,
+            "challenger": challenger.address,
+            "bond": PARAMS.audits.challenge_bond + 1,
+            "seedBlock": seed_block,
+            "deadline": deadline,
+        }
+    ]
     record = layer.audits.challenge_of(challenge_id)
-    assert (record.challenger, record.bond, record.node, record.seed_block, record.chunk_count, record.deadline,
-            record.index, record.status, record.file_id, record.share_root, record.shares_root) == (
-        challenger.address, BOND + 1, node.address, seed_block, 5, deadline, 0, ChallengeStatus.OPEN,
-        stored.file_id, share.tree.root, stored.commitment.root,
+    assert (
+        record.challenger,
+        record.bond,
+        record.node,
+        record.seed_block,
+        record.chunk_count,
+        record.deadline,
+        record.index,
+        record.status,
+        record.file_id,
+        record.share_root,
+        record.shares_root,
+    ) == (
+        challenger.address,
+        PARAMS.audits.challenge_bond + 1,
+        node.address,
+        seed_block,
+        5,
+        deadline,
+        0,
+        ChallengeStatus.OPEN,
+        stored.file_id,
+        share.tree.root,
+        stored.commitment.root,
     )
     assert layer.audits.open_challenge_of(stored.file_id, 0) == challenge_id
     with reverts("SeedNotYetAvailable"):
@@ -155,15 +192,28 @@ def test_a_right_answer_passes_credits_the_bond_to_the_node_and_raises_reputatio
     ]
     assert layer.audits.challenge_of(challenge_id).status == ChallengeStatus.PASSED
     assert layer.audits.open_challenge_of(stored.file_id, 0) == 0
-    assert layer.audits.payments(node.address) == BOND + 1
+    assert layer.audits.payments(node.address) == PARAMS.audits.challenge_bond + 1
     assert layer.audits.payments(challenger.address) == 0
     record = layer.registry.node_of(node.address)
-    assert (record.stake, record.reputation, record.failures) == (MIN_STAKE, 1, 0)
+    assert (record.stake, record.reputation, record.failures) == (PARAMS.nodes.min_stake, 1, 0)
 
     before = chain.w3.eth.get_balance(node.address)
     receipt = layer.audits.withdraw_payments(payee=node)
-    assert chain.w3.eth.get_balance(node.address) == before + BOND + 1 - cost(receipt)
+    assert chain.w3.eth.get_balance(node.address) == before + PARAMS.audits.challenge_bond + 1 - cost(receipt)
     assert chain.w3.eth.get_balance(layer.audits.contract.address) == 0
+
+
+def test_a_revert_is_named_by_the_called_contracts_own_declaration(
+    chain: Chain, layer: TrustLayer, nodes: list[LocalAccount], stored: StoredFile
+) -> None:
+    """The seed of a challenge, not of a task: the decoder reads the called contract's ABI first."""
+    challenge_id = layer.open(stored, 0, challenger=chain.account(CHALLENGER))
+    seed_block = layer.audits.challenge_of(challenge_id).seed_block
+    (declared,) = [e for e in layer.audits.contract.abi if e["type"] == "error" and e["name"] == "SeedNotYetAvailable"]
+    with reverts("SeedNotYetAvailable") as caught:
+        layer.audits.chunk_index_of(challenge_id)
+    names = [p["name"] for p in declared["inputs"]]
+    assert caught.value.args_by_name == dict(zip(names, (challenge_id, seed_block), strict=True))
 
 
 def test_a_one_chunk_share_is_answered_with_an_empty_proof(
@@ -190,44 +240,67 @@ def test_replays_and_strangers_are_refused(
     i = ready(layer, challenge_id)
     with reverts("NotChallengedNode") as caught:
         layer.audits.respond(challenge_id, share.tree.chunks[i], share.tree.proof(i), node=nodes[1])
-    assert caught.value.args_by_name == {"challengeId": challenge_id, "caller": nodes[1].address, "node": nodes[0].address}
+    assert caught.value.args_by_name == {
+        "challengeId": challenge_id,
+        "caller": nodes[1].address,
+        "node": nodes[0].address,
+    }
     layer.audits.respond(challenge_id, share.tree.chunks[i], share.tree.proof(i), node=nodes[0])
     with reverts("ChallengeClosed") as caught:
         layer.audits.respond(challenge_id, share.tree.chunks[i], share.tree.proof(i), node=nodes[0])
     assert caught.value.args_by_name["status"] == ChallengeStatus.PASSED
-    advance(chain, WINDOW + 1)
+    advance(chain, PARAMS.audits.response_window + 1)
     with reverts("ChallengeClosed"):
         layer.audits.claim_timeout(challenge_id, sender=chain.account(CHALLENGER))
     with reverts("UnknownChallenge"):
         layer.audits.challenge_of(challenge_id + 1)
-    assert layer.registry.node_of(nodes[0].address).stake == MIN_STAKE
+    assert layer.registry.node_of(nodes[0].address).stake == PARAMS.nodes.min_stake
 
 
 # ---------------------------------------------------------------- failures
 
 
 def assert_failed(
-    layer: TrustLayer, stored: StoredFile, index: int, challenge_id: int, receipt: TxReceipt, reason: str,
-    stake_before: int = MIN_STAKE, pool_before: int = 0,
+    layer: TrustLayer,
+    stored: StoredFile,
+    index: int,
+    challenge_id: int,
+    receipt: TxReceipt,
+    reason: str,
+    stake_before: int = PARAMS.nodes.min_stake,
+    pool_before: int = 0,
 ) -> None:
     """The node of share ``index`` was judged, slashed, marked as losing the share; the challenger made whole."""
     node = stored.shares[index].node
     challenger = layer.audits.challenge_of(challenge_id).challenger
-    slashed = stake_before * SLASH_BPS // 10_000
-    reward = slashed * REWARD_BPS // 10_000
-    assert events(layer.audits.contract, "ChallengeFailed", receipt) == [{
-        "challengeId": challenge_id, "node": node, "reason": reason_bytes(reason), "slashed": slashed, "reward": reward,
-    }]
-    assert events(layer.audits.contract, "ShareLost", receipt) == [{"fileId": stored.file_id, "index": index, "node": node}]
-    assert events(layer.registry.contract, "NodeSlashed", receipt) == [{
-        "node": node, "amount": slashed, "reason": reason_bytes(reason), "ref": challenge_id.to_bytes(32, "big"),
-    }]
+    slashed = stake_before * PARAMS.audits.slash_bps // 10_000
+    reward = slashed * PARAMS.audits.reward_bps // 10_000
+    assert events(layer.audits.contract, "ChallengeFailed", receipt) == [
+        {
+            "challengeId": challenge_id,
+            "node": node,
+            "reason": reason_bytes(reason),
+            "slashed": slashed,
+            "reward": reward,
+        }
+    ]
+    assert events(layer.audits.contract, "ShareLost", receipt) == [
+        {"fileId": stored.file_id, "index": index, "node": node}
+    ]
+    assert events(layer.registry.contract, "NodeSlashed", receipt) == [
+        {
+            "node": node,
+            "amount": slashed,
+            "reason": reason_bytes(reason),
+            "ref": challenge_id.to_bytes(32, "big"),
+        }
+    ]
     assert layer.audits.challenge_of(challenge_id).status == ChallengeStatus.FAILED
     assert layer.audits.is_share_lost(stored.file_id, index, node)
     assert layer.audits.open_challenge_of(stored.file_id, index) == 0
     assert layer.registry.node_of(node).stake == stake_before - slashed
     assert layer.registry.repair_pool() == pool_before + slashed - reward
-    assert layer.audits.payments(challenger) >= BOND
+    assert layer.audits.payments(challenger) >= PARAMS.audits.challenge_bond
     assert layer.registry.payments(challenger) >= reward
 
 
@@ -274,9 +347,21 @@ def _oversized(share: Share, other: Share, i: int) -> tuple[bytes, list[bytes]]:
     return share.tree.chunks[i] + bytes(CHUNK_SIZE + 1 - len(share.tree.chunks[i])), share.tree.proof(i)
 
 
-@pytest.mark.parametrize("bad", [
-    _forged, _wrong_index, _other_share, _stale, _flipped_bit, _short_proof, _long_proof, _empty, _oversized,
-], ids=lambda f: f.__name__.strip("_"))
+@pytest.mark.parametrize(
+    "bad",
+    [
+        _forged,
+        _wrong_index,
+        _other_share,
+        _stale,
+        _flipped_bit,
+        _short_proof,
+        _long_proof,
+        _empty,
+        _oversized,
+    ],
+    ids=lambda f: f.__name__.strip("_"),
+)
 def test_a_wrong_answer_is_judged_a_failure_not_a_revert(
     chain: Chain, layer: TrustLayer, nodes: list[LocalAccount], bad: BadAnswer
 ) -> None:
@@ -288,7 +373,7 @@ def test_a_wrong_answer_is_judged_a_failure_not_a_revert(
     receipt = layer.audits.respond(challenge_id, chunk, proof, node=nodes[0])
     assert not layer.audits.passed(receipt)
     assert_failed(layer, stored, 0, challenge_id, receipt, "AUDIT_BAD_PROOF")
-    assert layer.audits.payments(chain.account(CHALLENGER).address) == BOND
+    assert layer.audits.payments(chain.account(CHALLENGER).address) == PARAMS.audits.challenge_bond
     record = layer.registry.node_of(nodes[0].address)
     assert (record.failures, record.reputation, record.status) == (1, 0, NodeStatus.ACTIVE)
     with reverts("ChallengeClosed"):
@@ -305,24 +390,25 @@ def test_silence_past_the_deadline_is_slashed_by_anyone_once(
     with reverts("DeadlineNotReached") as caught:
         layer.audits.claim_timeout(challenge_id, sender=claimer)
     assert caught.value.args_by_name == {"challengeId": challenge_id, "deadline": deadline}
-    advance(chain, WINDOW + 1)
+    advance(chain, PARAMS.audits.response_window + 1)
     with reverts("DeadlinePassed"):
         layer.audits.respond(challenge_id, share.tree.chunks[i], share.tree.proof(i), node=nodes[2])
     receipt = layer.audits.claim_timeout(challenge_id, sender=claimer)
     assert_failed(layer, stored, 2, challenge_id, receipt, "AUDIT_TIMEOUT")
     with reverts("ChallengeClosed"):
         layer.audits.claim_timeout(challenge_id, sender=claimer)
-    slashed = MIN_STAKE * SLASH_BPS // 10_000
+    slashed = PARAMS.nodes.min_stake * PARAMS.audits.slash_bps // 10_000
     assert layer.audits.payments(claimer.address) == 0
-    assert layer.registry.payments(challenger.address) == slashed * REWARD_BPS // 10_000
+    assert layer.registry.payments(challenger.address) == slashed * PARAMS.audits.reward_bps // 10_000
 
     before = chain.w3.eth.get_balance(challenger.address)
     receipt = layer.audits.withdraw_payments(payee=challenger)
-    assert chain.w3.eth.get_balance(challenger.address) == before + BOND - cost(receipt)
+    assert chain.w3.eth.get_balance(challenger.address) == before + PARAMS.audits.challenge_bond - cost(receipt)
     before = chain.w3.eth.get_balance(challenger.address)
     receipt = layer.registry.withdraw_payments(payee=challenger)
-    assert chain.w3.eth.get_balance(challenger.address) == before + slashed * REWARD_BPS // 10_000 - cost(receipt)
-    assert chain.w3.eth.get_balance(layer.registry.contract.address) == 3 * MIN_STAKE - slashed * REWARD_BPS // 10_000
+    reward = slashed * PARAMS.audits.reward_bps // 10_000
+    assert chain.w3.eth.get_balance(challenger.address) == before + reward - cost(receipt)
+    assert chain.w3.eth.get_balance(layer.registry.contract.address) == 3 * PARAMS.nodes.min_stake - reward
 
 
 def test_a_lost_share_cannot_be_charged_twice_but_other_shares_can(
@@ -331,7 +417,7 @@ def test_a_lost_share_cannot_be_charged_twice_but_other_shares_can(
     challenger = chain.account(CHALLENGER)
     challenge_id = layer.open(stored, 0, challenger=challenger)
     ready(layer, challenge_id)
-    advance(chain, WINDOW + 1)
+    advance(chain, PARAMS.audits.response_window + 1)
     layer.audits.claim_timeout(challenge_id, sender=challenger)
     with reverts("ShareAlreadyLost"):
         layer.open(stored, 0, challenger=challenger)
@@ -342,23 +428,24 @@ def test_repeated_failures_jail_the_node_and_stop_new_challenges(
     chain: Chain, layer: TrustLayer, nodes: list[LocalAccount]
 ) -> None:
     node, challenger = nodes[0], chain.account(CHALLENGER)
-    stake, pool = MIN_STAKE * 3, 0
-    layer.registry.top_up(node=node, amount=stake - MIN_STAKE)
-    for round_ in range(JAIL_AFTER):
+    stake, pool = PARAMS.nodes.min_stake * 3, 0
+    layer.registry.top_up(node=node, amount=stake - PARAMS.nodes.min_stake)
+    for round_ in range(PARAMS.nodes.jail_threshold):
         stored = layer.store([random_share(0, node.address, 2)], owner=chain.account(4))
         challenge_id = layer.open(stored, 0, challenger=challenger)
         ready(layer, challenge_id)
         receipt = layer.audits.respond(challenge_id, b"junk", [bytes(32)], node=node)
         assert_failed(layer, stored, 0, challenge_id, receipt, "AUDIT_BAD_PROOF", stake, pool)
-        slashed = stake * SLASH_BPS // 10_000
-        stake, pool = stake - slashed, pool + slashed - slashed * REWARD_BPS // 10_000
+        slashed = stake * PARAMS.audits.slash_bps // 10_000
+        stake, pool = stake - slashed, pool + slashed - slashed * PARAMS.audits.reward_bps // 10_000
         jailed = events(layer.registry.contract, "NodeJailed", receipt)
-        assert jailed == ([{"node": node.address, "reason": reason_bytes("AUDIT_FAILURES")}] if round_ == JAIL_AFTER - 1 else [])
+        last = round_ == PARAMS.nodes.jail_threshold - 1
+        assert jailed == ([{"node": node.address, "reason": reason_bytes("AUDIT_FAILURES")}] if last else [])
     assert layer.registry.node_of(node.address).status == NodeStatus.JAILED
     stored = layer.store([random_share(0, node.address, 2)], owner=chain.account(4))
     with reverts("NodeNotActive"):
         layer.open(stored, 0, challenger=challenger)
-    assert layer.audits.payments(challenger.address) == JAIL_AFTER * BOND
+    assert layer.audits.payments(challenger.address) == PARAMS.nodes.jail_threshold * PARAMS.audits.challenge_bond
 
 
 def test_an_exiting_node_stays_answerable_for_open_challenges(
@@ -371,10 +458,23 @@ def test_an_exiting_node_stays_answerable_for_open_challenges(
     with reverts("NodeNotActive"):
         layer.open(later, 0, challenger=challenger)
     ready(layer, challenge_id)
-    advance(chain, WINDOW + 1)
+    advance(chain, PARAMS.audits.response_window + 1)
     receipt = layer.audits.claim_timeout(challenge_id, sender=challenger)
     assert_failed(layer, stored, 0, challenge_id, receipt, "AUDIT_TIMEOUT")
     assert layer.registry.node_of(nodes[0].address).status == NodeStatus.EXITING
+
+
+def test_a_node_slashed_under_the_minimum_is_still_challenged_and_still_answers(
+    chain: Chain, layer: TrustLayer, nodes: list[LocalAccount], stored: StoredFile
+) -> None:
+    challenger = chain.account(CHALLENGER)
+    failing = layer.open(stored, 1, challenger=challenger)
+    ready(layer, failing)
+    advance(chain, PARAMS.audits.response_window + 1)
+    layer.audits.claim_timeout(failing, sender=challenger)
+    assert not layer.registry.is_active(nodes[1].address)  # the slash left it under the minimum stake
+    later = layer.store([random_share(0, nodes[1].address, 2)], owner=chain.account(4))
+    assert layer.audits.passed(answer(layer, later.shares[0], layer.open(later, 0, challenger=challenger), nodes[1]))
 
 
 # ---------------------------------------------------------------- refused challenges
@@ -383,22 +483,32 @@ def test_an_exiting_node_stays_answerable_for_open_challenges(
 def test_challenges_need_a_bond_a_share_and_a_free_slot(
     chain: Chain, layer: TrustLayer, nodes: list[LocalAccount], stored: StoredFile
 ) -> None:
-    challenger, share = chain.account(CHALLENGER), stored.shares[0]
+    challenger, share, bond = chain.account(CHALLENGER), stored.shares[0], PARAMS.audits.challenge_bond
     open_ = layer.audits.challenge
     with reverts("BondTooLow") as caught:
-        layer.open(stored, 0, challenger=challenger, bond=BOND - 1)
-    assert caught.value.args_by_name == {"sent": BOND - 1, "required": BOND}
+        layer.open(stored, 0, challenger=challenger, bond=bond - 1)
+    assert caught.value.args_by_name == {"sent": bond - 1, "required": bond}
     with reverts("EmptyShare"):
-        open_(stored.file_id, 0, share.node, 0, share.tree.root, stored.shares_proof(0), challenger=challenger, bond=BOND)
+        open_(
+            stored.file_id, 0, share.node, 0, share.tree.root, stored.shares_proof(0), challenger=challenger, bond=bond
+        )
     challenge_id = layer.open(stored, 0, challenger=challenger)
     with reverts("ChallengeAlreadyOpen") as caught:
         layer.open(stored, 0, challenger=chain.account(7))
     assert caught.value.args_by_name["challengeId"] == challenge_id
     with reverts("UnknownFile"):
-        open_(secrets.token_bytes(32), 0, share.node, 5, share.tree.root, [], challenger=challenger, bond=BOND)
+        open_(secrets.token_bytes(32), 0, share.node, 5, share.tree.root, [], challenger=challenger, bond=bond)
     with reverts("NodeNotActive"):
-        open_(stored.file_id, 2, chain.account(8).address, 3, stored.shares[2].tree.root, stored.shares_proof(2),
-              challenger=challenger, bond=BOND)
+        open_(
+            stored.file_id,
+            2,
+            chain.account(8).address,
+            3,
+            stored.shares[2].tree.root,
+            stored.shares_proof(2),
+            challenger=challenger,
+            bond=bond,
+        )
 
 
 def test_only_committed_shares_can_be_challenged(
@@ -418,21 +528,35 @@ def test_only_committed_shares_can_be_challenged(
     }
     for what, (index, node, count, root, proof) in attempts.items():
         with reverts("ShareNotCommitted"):
-            layer.audits.challenge(stored.file_id, index, node, count, root, proof, challenger=challenger, bond=BOND)
+            layer.audits.challenge(
+                stored.file_id,
+                index,
+                node,
+                count,
+                root,
+                proof,
+                challenger=challenger,
+                bond=PARAMS.audits.challenge_bond,
+            )
         assert layer.audits.open_challenge_of(stored.file_id, index) == 0, what
     assert chain.w3.eth.get_balance(layer.audits.contract.address) == 0
 
 
 def test_unusable_parameters_are_refused_at_deployment(chain: Chain, layer: TrustLayer) -> None:
     registry, files = layer.registry.contract.address, layer.files.contract.address
-    good = (registry, files, BOND, SEED_DELAY, WINDOW, SLASH_BPS, REWARD_BPS)
-    params = layer.audits.params()
-    assert (params.challenge_bond, params.seed_delay, params.response_window, params.slash_bps, params.reward_bps) == good[2:]
-    for position, bad in ((2, 0), (3, 0), (3, 256), (4, 0), (5, 10_001), (6, 10_001)):
-        args = list(good)
-        args[position] = bad
-        with reverts("BadParameter"):
-            chain.deploy("StorageAudits", *args, sender=chain.account(0))
+    assert layer.audits.params() == PARAMS.audits
+    for bad, what in (
+        (dict(challenge_bond=0), "challengeBond"),
+        (dict(seed_delay=0), "seedDelay"),
+        (dict(seed_delay=256), "seedDelay"),
+        (dict(response_window=0), "responseWindow"),
+        (dict(slash_bps=10_001), "slashBps"),
+        (dict(reward_bps=10_001), "rewardBps"),
+    ):
+        args = replace(PARAMS.audits, **bad).args()
+        with reverts("BadParameter") as caught:
+            chain.deploy("StorageAudits", registry, files, *args, sender=chain.account(0))
+        assert caught.value.args_by_name["what"] == "0x" + reason_bytes(what).hex()
 
 
 # ---------------------------------------------------------------- voids and seeds
@@ -445,15 +569,15 @@ def test_a_commitment_changed_before_the_timeout_voids_the_challenge(
     challenge_id = layer.open(stored, 0, challenger=challenger)
     ready(layer, challenge_id)
     layer.files.update_shares(stored.file_id, secrets.token_bytes(32), owner=chain.account(4))
-    advance(chain, WINDOW + 1)
+    advance(chain, PARAMS.audits.response_window + 1)
     receipt = layer.audits.claim_timeout(challenge_id, sender=challenger)
     assert events(layer.audits.contract, "ChallengeVoided", receipt) == [
         {"challengeId": challenge_id, "reason": reason_bytes("COMMITMENT_CHANGED")}
     ]
     assert events(layer.registry.contract, "NodeSlashed", receipt) == []
     assert layer.audits.challenge_of(challenge_id).status == ChallengeStatus.VOIDED
-    assert layer.audits.payments(challenger.address) == BOND
-    assert layer.registry.node_of(nodes[0].address).stake == MIN_STAKE
+    assert layer.audits.payments(challenger.address) == PARAMS.audits.challenge_bond
+    assert layer.registry.node_of(nodes[0].address).stake == PARAMS.nodes.min_stake
     assert not layer.audits.is_share_lost(stored.file_id, 0, nodes[0].address)
 
 
@@ -466,10 +590,10 @@ def test_a_deleted_file_voids_and_cannot_be_challenged(
     layer.files.remove(stored.file_id, owner=chain.account(4))
     with reverts("FileIsDeleted"):
         layer.open(stored, 1, challenger=challenger)
-    advance(chain, WINDOW + 1)
+    advance(chain, PARAMS.audits.response_window + 1)
     receipt = layer.audits.claim_timeout(challenge_id, sender=challenger)
     assert events(layer.audits.contract, "ChallengeVoided", receipt)[0]["reason"] == reason_bytes("COMMITMENT_CHANGED")
-    assert layer.registry.node_of(nodes[0].address).stake == MIN_STAKE
+    assert layer.registry.node_of(nodes[0].address).stake == PARAMS.nodes.min_stake
 
 
 def test_a_seed_block_not_mined_by_the_deadline_voids_the_challenge(
@@ -477,14 +601,14 @@ def test_a_seed_block_not_mined_by_the_deadline_voids_the_challenge(
 ) -> None:
     challenger = chain.account(CHALLENGER)
     challenge_id = layer.open(stored, 0, challenger=challenger)
-    advance(chain, WINDOW + 1)  # one block: the claim lands at most in the seed block itself
+    advance(chain, PARAMS.audits.response_window + 1)  # one block: the claim lands at most in the seed block itself
     receipt = layer.audits.claim_timeout(challenge_id, sender=challenger)
     assert receipt["blockNumber"] <= layer.audits.challenge_of(challenge_id).seed_block
     assert events(layer.audits.contract, "ChallengeVoided", receipt) == [
         {"challengeId": challenge_id, "reason": reason_bytes("SEED_NOT_MINED")}
     ]
-    assert layer.audits.payments(challenger.address) == BOND
-    assert layer.registry.node_of(nodes[0].address).stake == MIN_STAKE
+    assert layer.audits.payments(challenger.address) == PARAMS.audits.challenge_bond
+    assert layer.registry.node_of(nodes[0].address).stake == PARAMS.nodes.min_stake
 
 
 def test_an_expired_seed_is_redrawn_and_the_node_can_still_answer(
@@ -501,8 +625,10 @@ def test_an_expired_seed_is_redrawn_and_the_node_can_still_answer(
     with reverts("SeedExpired"):
         layer.audits.respond(challenge_id, share.tree.chunks[i], share.tree.proof(i), node=nodes[0])
     receipt = layer.audits.reseed(challenge_id, sender=anyone)
-    new_seed = receipt["blockNumber"] + SEED_DELAY
-    assert events(layer.audits.contract, "ChallengeReseeded", receipt) == [{"challengeId": challenge_id, "seedBlock": new_seed}]
+    new_seed = receipt["blockNumber"] + PARAMS.audits.seed_delay
+    assert events(layer.audits.contract, "ChallengeReseeded", receipt) == [
+        {"challengeId": challenge_id, "seedBlock": new_seed}
+    ]
     assert layer.audits.passed(answer(layer, share, challenge_id, nodes[0]))
     assert layer.audits.challenge_of(challenge_id).seed_block == new_seed
 
@@ -512,7 +638,7 @@ def test_no_reseed_after_the_deadline(
 ) -> None:
     challenge_id = layer.open(stored, 0, challenger=chain.account(CHALLENGER))
     mine(chain, 300)
-    advance(chain, WINDOW + 1)
+    advance(chain, PARAMS.audits.response_window + 1)
     with reverts("DeadlinePassed"):
         layer.audits.reseed(challenge_id, sender=chain.account(7))
 
@@ -520,7 +646,9 @@ def test_no_reseed_after_the_deadline(
 # ---------------------------------------------------------------- honest nodes are never slashed
 
 
-def test_an_honest_node_survives_many_random_challenges(chain: Chain, nodes: list[LocalAccount], layer: TrustLayer) -> None:
+def test_an_honest_node_survives_many_random_challenges(
+    chain: Chain, nodes: list[LocalAccount], layer: TrustLayer
+) -> None:
     honest = nodes[0]
     passes = 0
 
@@ -544,6 +672,11 @@ def test_an_honest_node_survives_many_random_challenges(chain: Chain, nodes: lis
 
     challenge_honest()
     record = layer.registry.node_of(honest.address)
-    assert (record.stake, record.reputation, record.failures, record.status) == (MIN_STAKE, passes, 0, NodeStatus.ACTIVE)
+    assert (record.stake, record.reputation, record.failures, record.status) == (
+        PARAMS.nodes.min_stake,
+        passes,
+        0,
+        NodeStatus.ACTIVE,
+    )
     assert layer.registry.repair_pool() == 0
-    assert layer.audits.payments(honest.address) == passes * BOND
+    assert layer.audits.payments(honest.address) == passes * PARAMS.audits.challenge_bond

@@ -10,33 +10,34 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_canonical_address
 from web3.types import TxReceipt
 
 from kura.chain.client import Chain, Deployed
-from kura.chain.deploy import FILE_REGISTRY_ARGS
 from kura.chain.deployments import Deployment
 from kura.chain.file_registry import FileRegistryClient
 from kura.chain.node_registry import NodeRegistryClient
+from kura.chain.params import DeployParams, NodeRegistryParams
 from kura.chain.storage_audits import StorageAuditsClient
 
 CHUNK_SIZE = 1024
 ETH = 10**18
 
-MIN_STAKE = ETH
-UNBONDING = 1_000
-JAIL_AFTER = 3
-PENALTY = 5
-PROMOTION_BAR = 3
-MAX_COMPUTE = 2
-BOND = 10**16
-SEED_DELAY = 2
-WINDOW = 600
-SLASH_BPS = 1_000
-REWARD_BPS = 2_500
+_KURA = DeployParams()
+PARAMS = replace(
+    _KURA,
+    files=replace(_KURA.files, difficulty_bits=8),
+    nodes=replace(_KURA.nodes, unbonding_delay=1_000, audit_penalty=5, promotion_bar=3, max_compute_nodes=2),
+    audits=replace(_KURA.audits, response_window=600, reward_bps=2_500),
+    repairs=replace(_KURA.repairs, repair_reward=10**16),
+    tasks=replace(_KURA.tasks, commit_window=100, reveal_window=100, max_rounds=2, max_auditors=5, miss_bps=1_000),
+)
+"""What the contract tests deploy: kura's parameters, except that stamps are cheap to mint, deadlines short
+to travel past, the promotion bar low and compute slots few so tests reach them, a reward and a penalty
+that differ from their neighbours' so a test can tell them apart, and markets of at most two small rounds."""
 
 
 class ShareTree:
@@ -57,7 +58,7 @@ class ShareTree:
     @classmethod
     def of_data(cls, data: bytes, chunk_size: int = CHUNK_SIZE) -> ShareTree:
         """The tree over ``data`` cut into ``chunk_size``-byte chunks."""
-        return cls([data[i:i + chunk_size] for i in range(0, max(len(data), 1), chunk_size)])
+        return cls([data[i : i + chunk_size] for i in range(0, max(len(data), 1), chunk_size)])
 
     @property
     def root(self) -> bytes:
@@ -109,11 +110,9 @@ def commit(shares: Sequence[Share]) -> ShareTree:
     return ShareTree([share_leaf(s.index, s.node, s.chunk_count, s.tree.root) for s in shares])
 
 
-def deploy_registry(chain: Chain, *, jail_after: int = JAIL_AFTER) -> Deployed:
-    """A fresh NodeRegistry with the test parameters, owned by account 0."""
-    return chain.deploy(
-        "NodeRegistry", MIN_STAKE, UNBONDING, jail_after, PENALTY, PROMOTION_BAR, MAX_COMPUTE, sender=chain.account(0)
-    )
+def deploy_registry(chain: Chain, params: NodeRegistryParams = PARAMS.nodes) -> Deployed:
+    """A fresh NodeRegistry with ``params``, owned by account 0."""
+    return chain.deploy("NodeRegistry", *params.args(), sender=chain.account(0))
 
 
 @dataclass
@@ -126,26 +125,27 @@ class TrustLayer:
     audits: StorageAuditsClient
 
     @classmethod
-    def deploy(cls, chain: Chain, *, jail_after: int = JAIL_AFTER, reward_bps: int = REWARD_BPS) -> TrustLayer:
+    def deploy(cls, chain: Chain, params: DeployParams = PARAMS) -> TrustLayer:
+        """Deploy the three contracts with ``params``' files, nodes and audits parameters."""
         owner = chain.account(0)
-        files = chain.deploy("FileRegistry", *FILE_REGISTRY_ARGS, sender=owner)
-        registry = deploy_registry(chain, jail_after=jail_after)
-        audits = chain.deploy(
-            "StorageAudits", registry.address, files.address, BOND, SEED_DELAY, WINDOW, SLASH_BPS, reward_bps,
-            sender=owner,
-        )
+        files = chain.deploy("FileRegistry", *params.files.args(), sender=owner)
+        registry = deploy_registry(chain, params.nodes)
+        audits = chain.deploy("StorageAudits", registry.address, files.address, *params.audits.args(), sender=owner)
         deployment = Deployment(
-            chain.chain_id, chain.genesis_hash,
+            chain.chain_id,
+            chain.genesis_hash,
             {"FileRegistry": files, "NodeRegistry": registry, "StorageAudits": audits},
         )
         layer = cls(
-            chain, FileRegistryClient(chain, deployment), NodeRegistryClient(chain, deployment),
+            chain,
+            FileRegistryClient(chain, deployment),
+            NodeRegistryClient(chain, deployment),
             StorageAuditsClient(chain, deployment),
         )
         layer.registry.set_judge(audits.address, True, owner=owner)
         return layer
 
-    def join(self, node: LocalAccount, stake: int = MIN_STAKE) -> TxReceipt:
+    def join(self, node: LocalAccount, stake: int = PARAMS.nodes.min_stake) -> TxReceipt:
         return join(self.registry, node, stake)
 
     def store(self, shares: Sequence[Share], *, owner: LocalAccount) -> StoredFile:
@@ -154,17 +154,25 @@ class TrustLayer:
         self.files.register(stored.file_id, secrets.token_bytes(32), stored.commitment.root, owner=owner)
         return stored
 
-    def open(self, stored: StoredFile, index: int, *, challenger: LocalAccount, bond: int = BOND) -> int:
+    def open(
+        self, stored: StoredFile, index: int, *, challenger: LocalAccount, bond: int = PARAMS.audits.challenge_bond
+    ) -> int:
         """Open a challenge on share ``index`` and return its id."""
         share = stored.shares[index]
         receipt = self.audits.challenge(
-            stored.file_id, share.index, share.node, share.chunk_count, share.tree.root,
-            stored.shares_proof(index), challenger=challenger, bond=bond,
+            stored.file_id,
+            share.index,
+            share.node,
+            share.chunk_count,
+            share.tree.root,
+            stored.shares_proof(index),
+            challenger=challenger,
+            bond=bond,
         )
         return self.audits.challenge_id(receipt)
 
 
-def join(registry: NodeRegistryClient, node: LocalAccount, stake: int = MIN_STAKE) -> TxReceipt:
+def join(registry: NodeRegistryClient, node: LocalAccount, stake: int = PARAMS.nodes.min_stake) -> TxReceipt:
     """Register ``node`` with a peer id and endpoint derived from its address."""
     tag = node.address[-6:]
     return registry.register(f"peer-{tag}", f"http://127.0.0.1/{tag}", node=node, stake=stake)

@@ -26,7 +26,10 @@ def test_contract_round_trip(chain: Chain, deployment: Deployment) -> None:
     registry.register(file_id, digest, root, owner=chain.account(1))
     record = registry.file_of(file_id)
     assert (record.owner, record.version, record.manifest_digest, record.shares_root) == (
-        chain.account(1).address, 1, digest, root,
+        chain.account(1).address,
+        1,
+        digest,
+        root,
     )
 
 
@@ -38,7 +41,9 @@ def test_revert_carries_custom_error_name_and_arguments(chain: Chain, deployment
         registry.remove(file_id, owner=chain.account(2))
     assert caught.value.error_name == "NotFileOwner"
     assert caught.value.args_by_name == {
-        "fileId": "0x" + file_id.hex(), "caller": chain.account(2).address, "owner": chain.account(1).address,
+        "fileId": "0x" + file_id.hex(),
+        "caller": chain.account(2).address,
+        "owner": chain.account(1).address,
     }
 
 
@@ -60,5 +65,5 @@ def test_deployment_of_another_chain_with_the_same_id_is_not_used(chain: Chain, 
 
 
 def test_unreachable_rpc_is_one_clear_error() -> None:
-    with pytest.raises(RpcUnreachableError, match="no Ethereum node answers at http://127.0.0.1:9"):
+    with pytest.raises(RpcUnreachableError, match=r"no Ethereum node answers at http://127\.0\.0\.1:9"):
         Chain.connect(NetworkConfig(name="x", rpc_url="http://127.0.0.1:9"), timeout=2)

@@ -16,7 +16,10 @@ from kura.devnet.state import DevnetState
 
 def kura(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "kura", *args], capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "kura", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "COLUMNS": "200", **(env or {})},
     )
 
@@ -49,7 +52,8 @@ def test_kubo_binary_missing(tmp_path: Path) -> None:
 
 
 def test_rpc_url_unreachable() -> None:
-    done = kura("deploy", env={"KURA_RPC_URL": f"http://127.0.0.1:{free_port()}", "KURA_PRIVATE_KEYS": "0x" + "11" * 32})
+    env = {"KURA_RPC_URL": f"http://127.0.0.1:{free_port()}", "KURA_PRIVATE_KEYS": "0x" + "11" * 32}
+    done = kura("deploy", env=env)
     assert_one_line_error(done, "no Ethereum node answers")
 
 

@@ -19,18 +19,19 @@ from kura.chain.deployments import Deployment
 from kura.chain.node_registry import NodeRegistryClient, Role
 from kura.chain.task_market import TaskMarketClient, TaskState
 from kura.compute import tasks
+from kura.compute.agent import ComputeNodeAgent
 from kura.compute.behaviour import Behaviour, Mode
 from kura.compute.requester import TaskTerms, fetch_result, output_commitment, submit
 from kura.compute.sandbox import Sandbox
 from kura.compute.sealing import open_output
-from kura.compute.worker import ComputeAgent
 from kura.devnet.state import DevnetState
 from kura.errors import DecryptionError, TaskError
 from kura.ipfs.client import KuboClient
-from tests.contracts.compute_layer import AUDIT_FEE, REWARD, SLASH_BPS, ComputeLayer
-from tests.contracts.trust_layer import MIN_STAKE, PROMOTION_BAR, advance, mine
+from tests.contracts.compute_layer import AUDIT_FEE, REWARD, ComputeLayer
+from tests.contracts.trust_layer import PARAMS, advance
+from tests.integration.storage_network import wait_blocks
 
-TEXT = "kura stores and computes.\nHospitals share aggregates, not records.\n".encode() * 20
+TEXT = b"kura stores and computes.\nHospitals share aggregates, not records.\n" * 20
 REQUESTER = 8
 
 
@@ -49,19 +50,35 @@ def kubos(devnet: DevnetState) -> Iterator[list[KuboClient]]:
             client.close()
 
 
-def agent(layer: ComputeLayer, account: LocalAccount, ipfs: KuboClient, *, work: bool = False, audit: bool = True,
-          mode: Mode = Mode.HONEST, auto_promote: bool = False) -> ComputeAgent:
-    return ComputeAgent(layer.market, layer.registry, ipfs, account, work=work, audit=audit,
-                        auto_promote=auto_promote, behaviour=Behaviour(mode))
+def agent(
+    layer: ComputeLayer,
+    account: LocalAccount,
+    ipfs: KuboClient,
+    *,
+    work: bool = False,
+    audit: bool = True,
+    mode: Mode = Mode.HONEST,
+    auto_promote: bool = False,
+) -> ComputeNodeAgent:
+    return ComputeNodeAgent(
+        layer.market,
+        layer.registry,
+        ipfs,
+        account,
+        work=work,
+        audit=audit,
+        auto_promote=auto_promote,
+        behaviour=Behaviour(mode),
+    )
 
 
-def join_pool(agents: Sequence[ComputeAgent]) -> None:
+def join_pool(agents: Sequence[ComputeNodeAgent]) -> None:
     """One step each before any task exists: auditors join the pool, so every one of them can be drawn."""
     for each in agents:
         assert each.step() == ["joined the audit pool"]
 
 
-def drive(layer: ComputeLayer, agents: Sequence[ComputeAgent], task_id: int, *, limit: int = 12) -> TaskState:
+def drive(layer: ComputeLayer, agents: Sequence[ComputeNodeAgent], task_id: int, *, limit: int = 12) -> TaskState:
     """Step every agent, then move the chain to the task's next phase, until the task ends."""
     for _ in range(limit):
         for each in agents:
@@ -76,14 +93,22 @@ def drive(layer: ComputeLayer, agents: Sequence[ComputeAgent], task_id: int, *, 
             deadline = task.commit_deadline if now <= task.commit_deadline else task.reveal_deadline
             advance(layer.chain, max(1, deadline - now + 1))
         else:
-            mine(layer.chain)
+            wait_blocks(layer.chain, 1)  # the chain draws the auditors from a later block, made on its own
     raise AssertionError(f"task {task_id} did not end in {limit} phases: {layer.market.task_of(task_id)}")
 
 
-def post_textstats(layer: ComputeLayer, kubos: list[KuboClient], requester: LocalAccount, *, auditors: int,
-                   theta: int = 9 * 10**17, confidential: bool = False) -> int:
-    terms = TaskTerms(reward=REWARD, auditors=auditors, audit_fee=AUDIT_FEE, theta=theta, fuel=10**8,
-                      confidential=confidential)
+def post_textstats(
+    layer: ComputeLayer,
+    kubos: list[KuboClient],
+    requester: LocalAccount,
+    *,
+    auditors: int,
+    theta: int = 9 * 10**17,
+    confidential: bool = False,
+) -> int:
+    terms = TaskTerms(
+        reward=REWARD, auditors=auditors, audit_fee=AUDIT_FEE, theta=theta, fuel=10**8, confidential=confidential
+    )
     return submit(layer.market, kubos[0], tasks.load("textstats"), TEXT, terms, requester=requester)
 
 
@@ -158,8 +183,7 @@ def test_a_confidential_task_completes_with_its_output_sealed_to_the_requester_o
 
     with TamperingKubo(devnet.kubo[5].api_url, set(cids[:3])) as partly:
         assert fetch_result(layer.market, partly, task_id, requester=requester) == plaintext
-    with TamperingKubo(devnet.kubo[5].api_url, set(cids)) as wholly, \
-            pytest.raises(TaskError, match="4 were altered"):
+    with TamperingKubo(devnet.kubo[5].api_url, set(cids)) as wholly, pytest.raises(TaskError, match="4 were altered"):
         fetch_result(layer.market, wholly, task_id, requester=requester)
 
 
@@ -176,7 +200,8 @@ def test_a_lying_worker_is_caught_slashed_demoted_and_the_requester_gets_the_rig
 
     assert fetch_result(layer.market, kubos[0], task_id) == local_output()
     record = layer.registry.node_of(liar.address)
-    assert record.role == Role.STRAY and record.stake == MIN_STAKE * (10_000 - SLASH_BPS) // 10_000
+    kept = PARAMS.nodes.min_stake * (10_000 - PARAMS.tasks.slash_bps) // 10_000
+    assert record.role == Role.STRAY and record.stake == kept
     assert layer.market.payments(requester.address) >= REWARD  # the reward came back
 
 
@@ -203,15 +228,16 @@ def test_behave_then_cheat_is_caught_and_loses_more_than_it_earned(
     requester = chain.account(REQUESTER)
     honest_worker = agent(layer, layer.compute_node(1), kubos[0], work=True, audit=False)
     attacker_account = layer.node(20, pool=False)
-    attacker = agent(layer, attacker_account, kubos[1], work=True, audit=True, auto_promote=True,
-                     mode=Mode.CHEAT_WHEN_PROMOTED)
+    attacker = agent(
+        layer, attacker_account, kubos[1], work=True, audit=True, auto_promote=True, mode=Mode.CHEAT_WHEN_PROMOTED
+    )
     helpers = [agent(layer, layer.node(21 + i, passed=10, pool=False), kubos[2 + i]) for i in range(2)]
-    start = chain.w3.eth.get_balance(attacker.address) + MIN_STAKE
+    start = chain.w3.eth.get_balance(attacker.address) + PARAMS.nodes.min_stake
     join_pool([attacker, *helpers])
-    for _ in range(PROMOTION_BAR):
+    for _ in range(PARAMS.nodes.promotion_bar):
         task_id = post_textstats(layer, kubos, requester, auditors=3)
         assert drive(layer, [honest_worker, attacker, *helpers], task_id) is TaskState.ACCEPTED
-    earned = PROMOTION_BAR * AUDIT_FEE
+    earned = PARAMS.nodes.promotion_bar * AUDIT_FEE
 
     attacker.step()  # auto-promotion
     assert layer.registry.node_of(attacker.address).role == Role.COMPUTE
@@ -220,8 +246,8 @@ def test_behave_then_cheat_is_caught_and_loses_more_than_it_earned(
 
     record = layer.registry.node_of(attacker.address)
     assert layer.market.task_of(task_id).worker == attacker.address
-    assert record.role == Role.STRAY
-    lost = MIN_STAKE - record.stake
+    assert (record.role, record.passed) == (Role.STRAY, 0)
+    lost = PARAMS.nodes.min_stake - record.stake
     assert lost > earned
     assert chain.w3.eth.get_balance(attacker.address) + record.stake < start
     assert fetch_result(layer.market, kubos[4], task_id) == local_output()
@@ -231,8 +257,13 @@ def test_behave_then_cheat_is_caught_and_loses_more_than_it_earned(
 
 
 def kura(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kura", *args], capture_output=True, text=True, timeout=180,
-                          env={**os.environ, "COLUMNS": "200"})
+    return subprocess.run(
+        [sys.executable, "-m", "kura", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "COLUMNS": "200"},
+    )
 
 
 def kura_json(*args: str) -> Any:
@@ -254,26 +285,80 @@ def test_cli_submit_work_audit_status_result_and_promote(
     market, registry = TaskMarketClient(chain, deployment), NodeRegistryClient(chain, deployment)
     registry.set_judge(owner.address, True, owner=owner)
     worker, auditors, requester = 25, (26, 27, 28), 29
-    registry.register("peer-cli-worker", "http://127.0.0.1/cli", node=chain.account(worker), stake=MIN_STAKE)
+    registry.register(
+        "peer-cli-worker", "http://127.0.0.1/cli", node=chain.account(worker), stake=PARAMS.nodes.min_stake
+    )
     for _ in range(registry.params().promotion_bar):
         registry.record_spot_check(chain.account(worker).address, True, judge=owner)
     promoted = kura_json("node", "promote", "--account", str(worker))
     assert promoted["role"] == "COMPUTE" and promoted["node"] == chain.account(worker).address
     one_line_error(kura("node", "promote", "--account", str(worker)), "NotPromotable")
 
-    agents = [subprocess.Popen([sys.executable, "-m", "kura", "compute", "work", "--account", str(worker),
-                                "--interval", "0.2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)]
-    agents += [subprocess.Popen([sys.executable, "-m", "kura", "compute", "audit", "--account", str(a), "--stake", "1",
-                                 "--interval", "0.2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-               for a in auditors]
+    agents = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "kura",
+                "compute",
+                "run",
+                "--no-audit",
+                "--account",
+                str(worker),
+                "--interval",
+                "0.2",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    ]
+    agents += [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "kura",
+                "compute",
+                "run",
+                "--no-work",
+                "--account",
+                str(a),
+                "--stake",
+                "1",
+                "--interval",
+                "0.2",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for a in auditors
+    ]
     try:
         wait_for(lambda: len(market.audit_pool()) >= 3, "auditors joining the pool")
         (tmp_path / "input.txt").write_bytes(TEXT)
-        submit_args = ("task", "submit", "textstats", str(tmp_path / "input.txt"), "--reward", "0.01", "--auditors",
-                       "3", "--audit-fee", "0.001", "--theta", "0.9", "--fuel", str(10**8), "--account", str(requester))
+        submit_args = (
+            "task",
+            "submit",
+            "textstats",
+            str(tmp_path / "input.txt"),
+            "--reward",
+            "0.01",
+            "--auditors",
+            "3",
+            "--audit-fee",
+            "0.001",
+            "--theta",
+            "0.9",
+            "--fuel",
+            str(10**8),
+            "--account",
+            str(requester),
+        )
         posted = kura_json(*submit_args)
         task_id = posted["task_id"]
-        assert posted["reward_eth"] == "0.01" and posted["auditors"] == 3  # the worker may have claimed it already
+        assert posted["reward"] == 10**16 and posted["auditors"] == 3  # the worker may have claimed it already
         assert posted["confidential"] is False
         wait_for(lambda: phase(chain, market, task_id), "the task to be accepted", timeout=120)
         sealed = kura_json(*submit_args, "--confidential")
@@ -296,10 +381,13 @@ def test_cli_submit_work_audit_status_result_and_promote(
     assert len(reveals) == 4 and all(local_output() not in kubos[0].cat(r["output_cid"]) for r in reveals)
     one_line_error(kura("task", "result", sealed_id, "-o", str(tmp_path / "x")), "sealed to its requester")
     one_line_error(kura("task", "result", "999999", "-o", str(tmp_path / "x")), "UnknownTask")
-    one_line_error(kura("task", "submit", "no-such-task", str(tmp_path / "input.txt"), "--reward", "1"),
-                   "neither a file nor a shipped task")
-    one_line_error(kura("task", "submit", "textstats", str(tmp_path / "input.txt"), "--reward", "lots"),
-                   "not an amount of ether")
+    one_line_error(
+        kura("task", "submit", "no-such-task", str(tmp_path / "input.txt"), "--reward", "1"),
+        "neither a file nor a shipped task",
+    )
+    one_line_error(
+        kura("task", "submit", "textstats", str(tmp_path / "input.txt"), "--reward", "lots"), "is not a number"
+    )
 
 
 def wait_for(ready: Callable[[], bool], what: str, *, timeout: float = 60) -> None:
@@ -311,14 +399,19 @@ def wait_for(ready: Callable[[], bool], what: str, *, timeout: float = 60) -> No
 
 
 def phase(chain: Chain, market: TaskMarketClient, task_id: int) -> bool:
-    """Move the chain along the task's lifecycle as real time would; True once it is accepted."""
+    """Jump the chain clock past the commit deadline once everyone committed (the draw needs no help: the
+    chain makes the block it waits for on its own); True once the task is accepted."""
     task = market.task_of(task_id)
-    assert task.state in (TaskState.OPEN, TaskState.DRAWING, TaskState.AUDITING, TaskState.ACCEPTED), task
-    if task.state is TaskState.DRAWING:
-        mine(chain)
-    elif task.state is TaskState.AUDITING:
+    assert task.state in (
+        TaskState.OPEN,
+        TaskState.CLAIMED,
+        TaskState.DRAWING,
+        TaskState.AUDITING,
+        TaskState.ACCEPTED,
+    ), task
+    if task.state is TaskState.AUDITING:
         now = int(chain.w3.eth.get_block("latest")["timestamp"])
         everyone = [task.worker, *market.auditors_of(task_id)]
-        if now <= task.commit_deadline and all(any(market.entry_of(task_id, n).commitment) for n in everyone):
+        if now <= task.commit_deadline and all(market.entry_of(task_id, n).committed for n in everyone):
             advance(chain, task.commit_deadline - now + 1)
     return task.state is TaskState.ACCEPTED

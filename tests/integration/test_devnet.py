@@ -1,20 +1,27 @@
-"""The devnet: peered Kubo nodes exchanging blocks, clean shutdown, stale-state recovery."""
+"""The devnet: peered Kubo nodes exchanging blocks, a chain that moves on its own, clean shutdown, dead daemons
+restarted in place with their data."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from kura.chain.client import Chain
+from kura.config import resolve_network
 from kura.devnet import manager
-from kura.devnet.processes import free_port, is_listening, wait_until
+from kura.devnet.processes import ProcessRecord, free_port, is_listening, wait_until
 from kura.devnet.state import DevnetState, read_state
-from kura.errors import PortInUseError, StaleDevnetError
+from kura.errors import DevnetError, PortInUseError, StaleDevnetError
 from kura.ipfs import KuboClient
 
 
@@ -60,7 +67,9 @@ def _pids_alive(state: DevnetState) -> list[int]:
 
 def _ports(state: DevnetState) -> list[int]:
     return [state.chain.port] + [
-        port for node in state.kubo for port in (int(node.api_url.rsplit(":", 1)[1]), node.swarm_port, node.gateway_port)
+        port
+        for node in state.kubo
+        for port in (int(node.api_url.rsplit(":", 1)[1]), node.swarm_port, node.gateway_port)
     ]
 
 
@@ -79,17 +88,60 @@ def test_up_twice_reuses_the_healthy_devnet(own_state: Path) -> None:
     assert [p.pid for p in again.processes] == [p.pid for p in first.processes]
 
 
-def test_stale_devnet_is_detected_and_replaced_not_reused(own_state: Path) -> None:
+def _kill(process: ProcessRecord) -> None:
+    os.kill(process.pid, signal.SIGKILL)
+    wait_until(lambda: not process.is_running(), timeout=10, what=f"waiting for {process.name} to die")
+
+
+def test_a_dead_kubo_daemon_is_healed_in_place_with_its_data(own_state: Path) -> None:
+    state = manager.up(3)
+    victim = state.kubo[1]
+    block = secrets.token_bytes(5_000)
+    with KuboClient(victim.api_url) as node:
+        cid = node.add(block)
+    _kill(victim.process)
+
+    healed = manager.up(3)
+
+    assert healed.folder == state.folder
+    assert healed.chain.process.pid == state.chain.process.pid and healed.kubo[0] == state.kubo[0]
+    back = healed.kubo[1]
+    assert back.process.pid != victim.process.pid and back.process.is_running()
+    assert (back.api_url, back.peer_id, back.repo) == (victim.api_url, victim.peer_id, victim.repo)
+    with KuboClient(back.api_url) as node:
+        assert node.has_local(cid) and node.cat(cid) == block
+        assert node.swarm_peers() == {n.peer_id for n in healed.kubo} - {back.peer_id}
+    assert read_state() == healed
+
+
+def test_restart_names_one_node_and_keeps_its_repository(own_state: Path) -> None:
     state = manager.up(2)
-    victim = state.kubo[1].process
-    os.kill(victim.pid, signal.SIGKILL)
-    wait_until(lambda: not victim.is_running(), timeout=10, what="waiting for the killed node to die")
-    with pytest.raises(StaleDevnetError, match="kura devnet down"):
-        manager.require_running()
-    fresh = manager.up(2)
-    assert {p.pid for p in fresh.processes}.isdisjoint({p.pid for p in state.processes})
-    assert _pids_alive(state) == []
-    assert all(p.is_running() for p in fresh.processes)
+    with KuboClient(state.kubo[0].api_url) as node:
+        cid = node.add(b"kept across a restart")
+    restarted = manager.restart("kubo-1")
+    assert restarted.kubo[0].process.pid != state.kubo[0].process.pid
+    assert not state.kubo[0].process.is_running() and restarted.kubo[0].process.is_running()
+    with KuboClient(restarted.kubo[0].api_url) as node:
+        assert node.cat(cid) == b"kept across a restart"
+    with pytest.raises(DevnetError, match=r"no Kubo node 'kubo-9'.*kubo-1, kubo-2"):
+        manager.restart("kubo-9")
+
+
+def test_a_dead_chain_is_refused_without_deleting_anything(own_state: Path) -> None:
+    state = manager.up(1)
+    _kill(state.chain.process)
+    with pytest.raises(StaleDevnetError, match=r"chain.*is gone.*kura devnet down"):
+        manager.up(1)
+    assert read_state() == state and Path(state.kubo[0].repo).is_dir()
+    assert state.kubo[0].process.is_running()
+
+
+def test_the_devnet_chain_makes_blocks_on_its_own(own_state: Path) -> None:
+    state = manager.up(1, block_time=0.2)
+    chain = Chain.connect(resolve_network("devnet"))
+    first = chain.w3.eth.block_number
+    wait_until(lambda: chain.w3.eth.block_number >= first + 3, timeout=10, what="waiting for blocks")
+    assert state.chain.block_time == 0.2
 
 
 def test_taken_anvil_port_is_refused_before_anything_starts(own_state: Path) -> None:
@@ -100,3 +152,47 @@ def test_taken_anvil_port_is_refused_before_anything_starts(own_state: Path) -> 
         with pytest.raises(PortInUseError, match=f"port {port}"):
             manager.up(1, anvil_port=port)
     assert read_state() is None
+
+
+def _kura(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kura", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
+def _ok(*args: str) -> Any:
+    done = _kura(*args, "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_user_keeps_working_with_a_kubo_daemon_down(own_state: Path, tmp_path: Path) -> None:
+    _ok("devnet", "up", "--nodes", "6")
+    _ok("deploy")
+    source = tmp_path / "scan.dcm"
+    source.write_bytes(secrets.token_bytes(50_000))
+    stored = _ok("store", "put", str(source), "--k", "3", "--n", "5")
+    state = read_state()
+    assert state is not None
+    holders = {p["node"]["api_url"]: p["index"] for p in stored["placements"]}
+    victim = next(node for node in state.kubo if node.api_url in holders)
+    _kill(victim.process)
+
+    got = _kura("store", "get", stored["file_id"], "-o", str(tmp_path / "back.dcm"))
+    assert got.returncode == 0, got.stderr
+    assert (tmp_path / "back.dcm").read_bytes() == source.read_bytes()
+    info = _ok("store", "info", stored["file_id"])
+    [down] = [share for share in info["shares"] if share["state"] == "unreachable"]
+    assert down["index"] == holders[victim.api_url] and victim.api_url in down["detail"]
+    assert info["health"] == {"healthy": 4, "lost": 0, "challenged": 0, "unreachable": 1}
+    status = _kura("devnet", "status")
+    assert status.returncode == 0 and "kura devnet restart NAME" in status.stdout
+    assert any(line.startswith("down") and victim.name in line for line in status.stdout.splitlines())
+    assert "UnknownChallenge" in _kura("audit", "status", "7").stderr  # the chain answers as before
+
+    _ok("devnet", "restart", victim.name)
+    assert _ok("store", "info", stored["file_id"])["health"]["healthy"] == 5

@@ -8,20 +8,22 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from kura.chain.client import Chain
+from kura.chain.contracts import Contracts
 from kura.chain.storage_audits import ChallengeStatus
 from kura.config import resolve_network
 from kura.crypto.merkle import CHUNK_SIZE, merkle_proof
 from kura.crypto.share import HEADER_SIZE
 from kura.devnet.processes import wait_until
 from kura.devnet.state import DevnetState
-from kura.storage.agent import NodeAgent
-from kura.storage.sharetable import ShareTable
-from tests.integration.storage_network import STAKE, Network, mine, network
+from kura.storage.node.agent import StorageNodeAgent
+from kura.storage.shared.sharetable import ShareTable
+from tests.integration.storage_network import STAKE, Network, network, wait_blocks
 
 
 @pytest.fixture
@@ -31,21 +33,32 @@ def net(chain: Chain, devnet: DevnetState) -> Network:
 
 def challenge(net: Network, table: ShareTable, index: int) -> int:
     entry = table.entry(index)
-    receipt = net.audits.challenge(table.file_id, index, entry.operator, entry.chunk_count, entry.merkle_root,
-                                   table.leaf_proof(index), challenger=net.chain.account(5),
-                                   bond=net.audits.params().challenge_bond)
+    receipt = net.audits.challenge(
+        table.file_id,
+        index,
+        entry.operator,
+        entry.chunk_count,
+        entry.merkle_root,
+        table.leaf_proof(index),
+        challenger=net.chain.account(5),
+        bond=net.audits.params().challenge_bond,
+    )
     return net.audits.challenge_id(receipt)
 
 
-def test_honest_nodes_are_never_slashed_across_many_random_challenges(net: Network, tmp_path: Path) -> None:
+def test_honest_nodes_answer_every_challenge_while_nobody_mines(net: Network, tmp_path: Path) -> None:
     _, _, table = net.store(tmp_path, 3, 5, 90_000)
     rng = random.Random(7)
     results: dict[int, bool] = {}
-    for _ in range(12):
-        opened = challenge(net, table, rng.randrange(table.n))
-        mine(net.chain, rng.randint(3, 6))
+
+    def answered(opened: int) -> bool:
         for agent in net.agents.values():
             results.update(agent.step().answered)
+        return net.audits.challenge_of(opened).status is not ChallengeStatus.OPEN
+
+    for _ in range(12):
+        opened = challenge(net, table, rng.randrange(table.n))
+        wait_until(partial(answered, opened), timeout=30, what=f"waiting for challenge {opened} to be answered")
         assert net.audits.challenge_of(opened).status is ChallengeStatus.PASSED
     assert len(results) == 12 and all(results.values())
     for entry in table.shares:
@@ -60,23 +73,38 @@ def test_agent_remembers_challenges_across_a_restart_and_waits_for_the_seed(net:
     opened = challenge(net, table, 0)
     assert agent.step().waiting == [opened]  # the seed block is not mined yet
     agent.kubo = type(agent.kubo)("http://127.0.0.1:9", timeout=1.0)  # its Kubo is down
-    mine(net.chain, 3)
+    wait_blocks(net.chain, 3)
     assert agent.step().missing == [opened]
     agent.kubo = agent.peer.kubo  # Kubo is back
     assert agent.step().answered == {opened: True}
 
 
+def test_a_node_that_lost_a_share_says_so_once(net: Network, tmp_path: Path) -> None:
+    _, _, table = net.store(tmp_path, 2, 3, 20_000)
+    entry = table.entry(1)
+    net.wipe(entry.operator, entry.cid)
+    usual = net.agents[entry.operator]
+    lines: list[str] = []
+    agent = StorageNodeAgent(net.contracts, usual.operator, usual.kubo_api, log=lines.append)
+    opened = challenge(net, table, 1)
+    wait_blocks(net.chain, 3)
+    for _ in range(4):
+        assert agent.step().missing == [opened]
+    [said] = [line for line in lines if "not available" in line]
+    assert f"challenge {opened}: share 1 of" in said
+
+
 def _cheat(net: Network, table: ShareTable, index: int, answer: Callable[[int], tuple[bytes, list[bytes]]]) -> bool:
     """Open a challenge, then answer it for the chunk index the chain drew, with ``answer``'s data."""
     opened = challenge(net, table, index)
-    mine(net.chain, 3)
+    wait_blocks(net.chain, 3)
     chunk, proof = answer(net.audits.chunk_index_of(opened))
     node = net.agents[table.entry(index).operator].operator
     return net.audits.passed(net.audits.respond(opened, chunk, proof, node=node))
 
 
 def _chunk(data: bytes, i: int) -> tuple[bytes, list[bytes]]:
-    return data[i * CHUNK_SIZE:(i + 1) * CHUNK_SIZE], merkle_proof(data, i)
+    return data[i * CHUNK_SIZE : (i + 1) * CHUNK_SIZE], merkle_proof(data, i)
 
 
 @pytest.mark.parametrize("attack", ["other_file", "stale_chunk", "forged_proof"])
@@ -101,14 +129,15 @@ def test_cheating_answers_are_slashed(net: Network, tmp_path: Path, attack: str)
     assert net.audits.is_share_lost(table.file_id, 0, entry.operator)
 
 
-def test_agent_rides_out_an_rpc_outage_shorter_than_the_deadline(net: Network, devnet: DevnetState,
-                                                                 tmp_path: Path) -> None:
+def test_agent_rides_out_an_rpc_outage_shorter_than_the_deadline(
+    net: Network, devnet: DevnetState, tmp_path: Path
+) -> None:
     _, _, table = net.store(tmp_path, 2, 3, 20_000)
     entry = table.entry(1)
     impatient = Chain.connect(resolve_network("devnet"), timeout=2)
     lines: list[str] = []
     usual = net.agents[entry.operator]
-    agent = NodeAgent(impatient, net.deployment, usual.operator, usual.kubo_api, log=lines.append)
+    agent = StorageNodeAgent(Contracts(impatient, net.deployment), usual.operator, usual.kubo_api, log=lines.append)
     opened = challenge(net, table, 1)
     stop = threading.Event()
     worker = threading.Thread(target=agent.run, args=(stop,), kwargs={"interval": 0.2, "max_backoff": 1.0})
@@ -121,9 +150,11 @@ def test_agent_rides_out_an_rpc_outage_shorter_than_the_deadline(net: Network, d
     finally:
         os.kill(anvil, signal.SIGCONT)
     try:
-        mine(net.chain, 3)
-        wait_until(lambda: net.audits.challenge_of(opened).status is not ChallengeStatus.OPEN, timeout=60,
-                   what="waiting for the agent to answer after the outage")
+        wait_until(
+            lambda: net.audits.challenge_of(opened).status is not ChallengeStatus.OPEN,
+            timeout=60,
+            what="waiting for the agent to answer after the outage",
+        )
     finally:
         stop.set()
         worker.join(timeout=30)

@@ -14,9 +14,9 @@ import pytest
 from kura.config import resolve_network
 from kura.devnet.state import DevnetState
 from kura.errors import CodecError, NotEnoughSharesError, StorageError
-from kura.storage.fetch import fetch_shares
-from kura.storage.nodes import NodePool, nodes_of
-from kura.storage.placement import Placement, PlacementReport, place_while_writing
+from kura.storage.client.fetch import Verify, fetch_shares
+from kura.storage.client.placement import Placement, PlacementReport, place_while_writing
+from kura.storage.shared.nodes import NodePool, StorageNode, nodes_of
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def place(shares: dict[int, Path], pool: NodePool, **options: object) -> Placeme
     """Place ready-made share files through the streaming path, as a put does while encoding."""
 
     def write(sinks: list) -> None:
-        for sink, index in zip(sinks, sorted(shares)):
+        for sink, index in zip(sinks, sorted(shares), strict=True):
             sink.write(shares[index].read_bytes())
 
     targets = {index: path.with_suffix(".placed") for index, path in shares.items()}
@@ -61,7 +61,7 @@ class DigestCheck:
             raise CodecError(f"share {self.index} does not match its digest")
 
 
-def verify_against(shares: dict[int, Path]):  # noqa: ANN201 - returns the Verify callback
+def verify_against(shares: dict[int, Path]) -> Verify:
     digests = {i: hashlib.sha256(p.read_bytes()).digest() for i, p in shares.items()}
     return lambda placement: DigestCheck(placement.index, digests[placement.index])
 
@@ -73,6 +73,14 @@ def test_each_share_lands_pinned_on_a_different_node(pool: NodePool, tmp_path: P
     assert len(set(peers)) == 5 and report.failed_nodes == {}
     for placement in report.placements:
         assert placement.cid in pool.client(placement.node).pins()
+
+
+def test_a_node_that_does_not_answer_is_named_not_used(pool: NodePool, tmp_path: Path) -> None:
+    silent = StorageNode("node-silent", "http://127.0.0.1:9")  # nothing listens on the discard port
+    with NodePool([*pool.nodes, silent]) as wider:
+        report = place(make_shares(tmp_path, 3, size=1000), wider)
+    assert report.failed_nodes == {"node-silent": "did not answer (http://127.0.0.1:9)"}
+    assert silent not in {p.node for p in report.placements} and len(report.placements) == 3
 
 
 def test_refuses_before_uploading_when_too_few_nodes_answer(pool: NodePool, tmp_path: Path) -> None:
@@ -137,7 +145,7 @@ def test_fetch_reports_every_failure_when_fewer_than_k_remain(pool: NodePool, tm
     placements = place(shares, pool).placements
     folder = tmp_path / "out"
     folder.mkdir()
-    wrong = {i: tmp_path / "other" for i in shares}
+    wrong = dict.fromkeys(shares, tmp_path / "other")
     (tmp_path / "other").write_bytes(b"x")
     with pytest.raises(NotEnoughSharesError, match=r"only 0 of the 3 shares.*bad data"):
         fetch_shares(placements, 3, pool, folder, verify_against(wrong))

@@ -8,12 +8,13 @@ import pytest
 
 from kura.chain.client import Chain
 from kura.chain.storage_audits import ChallengeStatus
-from kura.crypto.msr import ProductMatrixMSR
-from kura.crypto.params import CodeParams, Scheme
-from kura.crypto.share import HEADER_SIZE, TRAILER_SIZE
+from kura.codes.msr import ProductMatrixMSR
+from kura.codes.params import CodeParams, Scheme
+from kura.crypto.share import HEADER_SIZE
 from kura.devnet.state import DevnetState
-from kura.storage.repair import RepairPath
-from tests.integration.storage_network import STAKE, WINDOW, Network, advance, mine, network, register_repairer
+from kura.storage.shared.repair_plan import RepairPath
+from kura.storage.shared.sharetable import ShareTable
+from tests.integration.storage_network import STAKE, WINDOW, Network, advance, network, register_repairer, wait_blocks
 
 REPAIRER = 25
 
@@ -40,7 +41,7 @@ def test_deleted_share_fails_audit_is_slashed_and_repaired_with_msr_traffic(net:
 
     first = repairer.step()
     assert len(first.challenged) == 1 and not first.repaired
-    mine(net.chain, 3)
+    wait_blocks(net.chain, 3)
     net.step_agents()
     assert net.agents[victim.operator].state.pending  # it cannot answer: the share is gone
     advance(net.chain, WINDOW + 1)
@@ -54,7 +55,7 @@ def test_deleted_share_fails_audit_is_slashed_and_repaired_with_msr_traffic(net:
     assert (outcome.index, outcome.old_node, outcome.path) == (1, victim.operator, RepairPath.MSR)
     assert outcome.new_node not in {entry.operator for entry in table.shares}
     assert outcome.paid > 0 and outcome.gas < 150_000
-    body = victim.size - HEADER_SIZE - TRAILER_SIZE
+    body = victim.size - HEADER_SIZE
     params = CodeParams(Scheme.MSR, k, n)
     assert len(outcome.helpers) == params.d
     assert outcome.payload_bytes == params.d * body // params.alpha  # d·beta per stripe
@@ -73,23 +74,34 @@ def test_repaired_share_is_audited_and_passes(net: Network, tmp_path: Path) -> N
     fresh = repairer.step()
     assert not fresh.repaired
     updated = net.client().manifest(file_id)[1].share(0)
-    challenge = net.audits.challenge_id(net.audits.challenge(
-        file_id, 0, new.address, updated.chunk_count, updated.merkle_root,
-        _table_proof(net, file_id), challenger=net.chain.account(5), bond=net.audits.params().challenge_bond))
-    mine(net.chain, 3)
+    challenge = net.audits.challenge_id(
+        net.audits.challenge(
+            file_id,
+            0,
+            new.address,
+            updated.chunk_count,
+            updated.merkle_root,
+            _table_proof(net, file_id),
+            challenger=net.chain.account(5),
+            bond=net.audits.params().challenge_bond,
+        )
+    )
+    wait_blocks(net.chain, 3)
     report = new.step()
     assert report.answered == {challenge: True}, report
 
 
 def _table_proof(net: Network, file_id: bytes) -> list[bytes]:
-    from kura.storage.sharetable import ShareTable
+    from kura.storage.shared.sharetable import ShareTable
+
     _, manifest = net.client().manifest(file_id)
     return ShareTable.of_manifest(manifest).leaf_proof(0)
 
 
 @pytest.mark.parametrize(("k", "n", "paths"), [(2, 4, {RepairPath.MSR}), (3, 5, {RepairPath.REENCODE, RepairPath.MSR})])
-def test_losing_n_minus_k_nodes_heals_without_humans(net: Network, tmp_path: Path, k: int, n: int,
-                                                     paths: set[RepairPath]) -> None:
+def test_losing_n_minus_k_nodes_heals_without_humans(
+    net: Network, tmp_path: Path, k: int, n: int, paths: set[RepairPath]
+) -> None:
     file_id, data, table = net.store(tmp_path, k, n, 120_000)
     dead = [table.entry(i) for i in range(n - k)]
     for entry in dead:
@@ -110,8 +122,7 @@ def test_losing_n_minus_k_nodes_heals_without_humans(net: Network, tmp_path: Pat
     assert read_back(net, file_id, tmp_path) == data
 
 
-def _current_table(net: Network, file_id: bytes):  # noqa: ANN202 - test helper
-    from kura.storage.sharetable import ShareTable
+def _current_table(net: Network, file_id: bytes) -> ShareTable:
     return ShareTable.of_manifest(net.client().manifest(file_id)[1])
 
 

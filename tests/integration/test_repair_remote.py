@@ -2,37 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from kura.chain.client import Chain
-from kura.crypto.params import CodeParams, Scheme
-from kura.crypto.share import HEADER_SIZE, TRAILER_SIZE
-from kura.devnet.state import DevnetState
-from kura.storage.repair import RepairPath, Repairer
-from kura.storage.repair_remote import RemotePeer, registry_peers
-from kura.storage.sharetable import ShareTable
-from tests.integration.storage_network import Network, network, register_repairer
+from kura.codes.params import CodeParams, Scheme
+from kura.crypto.share import HEADER_SIZE
+from kura.storage.repairer.agent import RepairAgent
+from kura.storage.shared.remote import RemotePeer, registry_peers
+from kura.storage.shared.repair_plan import RepairPath
+from kura.storage.shared.sharetable import ShareTable
+from tests.integration.storage_network import Network, register_repairer
 
 REPAIRER = 25
 
 
-@pytest.fixture
-def net(chain: Chain, devnet: DevnetState) -> Iterator[Network]:
-    served = network(chain, devnet, serve=True)
-    try:
-        yield served
-    finally:
-        served.close()
-
-
-def remote_repairer(net: Network, table: ShareTable) -> tuple[Repairer, dict[str, RemotePeer]]:
+def remote_repairer(net: Network, table: ShareTable) -> tuple[RepairAgent, dict[str, RemotePeer]]:
     """A repairer reaching nodes only through the registry's HTTP services; it repairs any loss of ``table``."""
-    peers = registry_peers(net.chain, net.deployment, timeout=5.0)
-    repairer = Repairer(net.chain, net.deployment, register_repairer(net, REPAIRER), net.client().pool, peers,
-                        min_healthy=table.n, log=lambda _: None)
+    peers = registry_peers(net.contracts, timeout=5.0)
+    repairer = RepairAgent(
+        net.contracts,
+        register_repairer(net, REPAIRER),
+        net.client().pool,
+        peers,
+        min_healthy=table.n,
+        log=lambda _: None,
+    )
     return repairer, peers
 
 
@@ -54,11 +47,10 @@ def test_lost_share_is_rebuilt_over_http_with_msr_traffic(net: Network, tmp_path
     [outcome] = repairer.step().repaired
 
     params = CodeParams(Scheme.MSR, k, n)
-    body = table.entry(1).size - HEADER_SIZE - TRAILER_SIZE
+    body = table.entry(1).size - HEADER_SIZE
     assert outcome.path is RepairPath.MSR and len(outcome.helpers) == params.d
     assert outcome.payload_bytes == params.d * body // params.alpha  # d·beta per stripe, carried over HTTP
-    wire = sum(peer.bytes_received for peer in peers.values())
-    assert outcome.payload_bytes < wire < k * body  # base64 + JSON overhead, still below naive repair
+    assert sum(net.servers[op].traffic().get("symbols", {}).get("sent", 0) for op in net.servers) < k * body
     target = tmp_path / "back"
     net.client().get(file_id, target)
     assert target.read_bytes() == data

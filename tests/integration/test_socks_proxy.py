@@ -29,6 +29,8 @@ def test_ipfs_traffic_goes_through_the_proxy(devnet: DevnetState, socks_proxy: S
 
 def test_a_dead_proxy_is_never_bypassed(devnet: DevnetState, socks_proxy: SocksProxy) -> None:
     socks_proxy.process.stop()
-    with KuboClient(devnet.kubo[0].api_url, proxy=socks_proxy.url, timeout=5) as client:
-        with pytest.raises(IpfsError, match="did not answer"):
-            client.id()
+    with (
+        KuboClient(devnet.kubo[0].api_url, proxy=socks_proxy.url, timeout=5) as client,
+        pytest.raises(IpfsError, match="did not answer"),
+    ):
+        client.id()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,41 +12,15 @@ import pytest
 
 from kura.chain.client import Chain
 from kura.chain.deployments import Deployment
+from kura.codes.params import CodeParams, Scheme
 from kura.config import resolve_network
-from kura.crypto.params import CodeParams, Scheme
 from kura.devnet.state import DevnetState
 from kura.errors import ContractRevertError, DecryptionError, NotEnoughSharesError, StorageError
 from kura.ipfs import KuboClient
 from kura.ipfs.cid import raw_cid
-from kura.storage.client import StorageClient
-from kura.storage.nodes import NodePool, nodes_of
-
-MSR_3_5 = CodeParams(Scheme.MSR, 3, 5)
-
-
-@pytest.fixture
-def pool(devnet: DevnetState) -> Iterator[NodePool]:
-    with NodePool(nodes_of(resolve_network("devnet")), timeout=20) as nodes:
-        yield nodes
-
-
-def client_for(chain: Chain, deployment: Deployment, pool: NodePool, account: int) -> StorageClient:
-    return StorageClient(chain, deployment, pool, chain.account(account))
-
-
-@pytest.fixture
-def alice(chain: Chain, deployment: Deployment, pool: NodePool) -> StorageClient:
-    return client_for(chain, deployment, pool, 3)
-
-
-@pytest.fixture
-def bob(chain: Chain, deployment: Deployment, pool: NodePool) -> StorageClient:
-    return client_for(chain, deployment, pool, 4)
-
-
-def write(path: Path, size: int) -> Path:
-    path.write_bytes(os.urandom(size))
-    return path
+from kura.storage.client.files import StorageClient
+from kura.storage.shared.nodes import NodePool, nodes_of
+from tests.integration.storage_fixtures import MSR_3_5, client_for, write
 
 
 def digest(path: Path) -> bytes:
@@ -60,8 +33,13 @@ def _node_process(devnet: DevnetState, api_url: str) -> Any:
 
 @pytest.mark.parametrize(
     ("params", "size"),
-    [(MSR_3_5, 1_000_003), (MSR_3_5, 0), (CodeParams(Scheme.MSR, 2, 6), 4096),
-     (CodeParams(Scheme.RS, 4, 6), 300_000), (CodeParams(Scheme.SHAMIR, 2, 3), 10_000)],
+    [
+        (MSR_3_5, 1_000_003),
+        (MSR_3_5, 0),
+        (CodeParams(Scheme.MSR, 2, 6), 4096),
+        (CodeParams(Scheme.RS, 4, 6), 300_000),
+        (CodeParams(Scheme.SHAMIR, 2, 3), 10_000),
+    ],
 )
 def test_put_get_round_trip(alice: StorageClient, tmp_path: Path, params: CodeParams, size: int) -> None:
     source = write(tmp_path / "record.bin", size)
@@ -125,7 +103,12 @@ def test_a_node_hung_during_get_is_skipped(
 
 
 def test_a_node_hung_during_put_without_spare_registers_nothing_and_leaves_no_pins(
-    alice: StorageClient, chain: Chain, deployment: Deployment, devnet: DevnetState, pool: NodePool, tmp_path: Path,
+    alice: StorageClient,
+    chain: Chain,
+    deployment: Deployment,
+    devnet: DevnetState,
+    pool: NodePool,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     before_files = {f.file_id for f in alice.list()}
@@ -137,7 +120,8 @@ def test_a_node_hung_during_put_without_spare_registers_nothing_and_leaves_no_pi
         os.kill(hung.pid, signal.SIGSTOP)
         try:
             with pytest.raises(StorageError, match="no spare node is left"):
-                client_for(chain, deployment, impatient, 3).put(write(tmp_path / "f", 50_000), CodeParams(Scheme.MSR, 3, 6))
+                client = client_for(chain, deployment, impatient, 3)
+                client.put(write(tmp_path / "f", 50_000), CodeParams(Scheme.MSR, 3, 6))
         finally:
             os.kill(hung.pid, signal.SIGCONT)
     assert {f.file_id for f in alice.list()} == before_files
@@ -204,16 +188,14 @@ def test_rotation_voids_the_old_manifest(alice: StorageClient, pool: NodePool, t
     assert digest(tmp_path / "back") == digest(source)
 
 
-def test_delete_unpins_everything_and_refunds_the_deposit(
-    alice: StorageClient, pool: NodePool, tmp_path: Path
-) -> None:
+def test_delete_unpins_everything_and_refunds_the_deposit(alice: StorageClient, pool: NodePool, tmp_path: Path) -> None:
     stored = alice.put(write(tmp_path / "f", 20_000), MSR_3_5)
     deposit = alice.registry.deposit_of(stored.file_id)
-    balance = alice.chain.w3.eth.get_balance(alice.owner.address)
+    balance = alice.contracts.chain.w3.eth.get_balance(alice.owner.address)
     removed = alice.remove(stored.file_id)
     assert deposit > 0 and removed.refunded == deposit
     assert alice.registry.payments(alice.owner.address) == 0
-    fees = balance + deposit - alice.chain.w3.eth.get_balance(alice.owner.address)
+    fees = balance + deposit - alice.contracts.chain.w3.eth.get_balance(alice.owner.address)
     assert 0 < fees < deposit  # the deposit came back; only the two transactions' gas was spent
     for placement in stored.placements:
         assert placement.cid not in pool.client(placement.node).pins()

@@ -14,7 +14,6 @@ import pytest
 
 from kura.ipfs import KuboClient
 
-
 MIB = 1 << 20
 
 
@@ -25,8 +24,13 @@ def _network(fresh_network: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def kura(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kura", *args], capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "COLUMNS": "200"})
+    return subprocess.run(
+        [sys.executable, "-m", "kura", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "200"},
+    )
 
 
 def ok_json(*args: str) -> object:
@@ -40,31 +44,59 @@ def test_put_ls_info_get_rotate_rm(tmp_path: Path) -> None:
     source.write_bytes(os.urandom(300_000))
     stored = ok_json("store", "put", str(source), "--k", "2", "--n", "4", "--account", "6")
     file_id = stored["file_id"]
-    assert len(stored["shares"]) == 4 and len({s["node"] for s in stored["shares"]}) == 4
+    assert len(stored["placements"]) == 4 and len({s["node"]["name"] for s in stored["placements"]}) == 4
     assert file_id in {row["file_id"] for row in ok_json("store", "ls", "--account", "6")}
     info = ok_json("store", "info", file_id, "--account", "6")
     assert (info["name"], info["size"], info["k"], info["n"], info["version"]) == ("report.pdf", 300_000, 2, 4, 1)
-    assert info["deposit_wei"] > 0
+    assert info["deposit"] > 0
     ok_json("store", "get", file_id, "-o", str(tmp_path / "back.pdf"), "--account", "6")
     assert (tmp_path / "back.pdf").read_bytes() == source.read_bytes()
     (rotated,) = ok_json("store", "rotate", file_id, "--account", "6")
     assert rotated["version"] == 2
     removed = ok_json("store", "rm", file_id, "--account", "6")
-    assert removed["refunded_wei"] > 0 and removed["gas"] > 0
+    assert removed["refunded"] > 0 and removed["gas"] > 0
     assert file_id not in {row["file_id"] for row in ok_json("store", "ls", "--account", "6")}
+
+
+def test_a_folder_is_stored_in_one_batch_and_each_file_read_and_removed_alone(tmp_path: Path) -> None:
+    folder = tmp_path / "fhir"
+    (folder / "Patient").mkdir(parents=True)
+    sources = [folder / "Patient" / f"p{i}.json" for i in range(4)] + [folder / "Bundle.json"]
+    for source in sources:
+        source.write_bytes(os.urandom(4_000))
+    stored = ok_json("store", "put", str(folder), "--account", "6")
+    (only,) = stored["batches"]
+    by_path = {Path(file["path"]): file["file_id"] for file in only["files"]}
+    assert set(by_path) == set(sources) and only["register_gas"] > 0
+    for source, file_id in by_path.items():
+        ok_json("store", "get", file_id, "-o", str(tmp_path / "back"), "--account", "6")
+        assert (tmp_path / "back").read_bytes() == source.read_bytes()
+    removed = ok_json("store", "rm", by_path[sources[0]], "--account", "6")
+    assert removed["refunded"] > 0
+    assert ok_json("store", "info", by_path[sources[1]], "--account", "6")["name"] == "p1.json"
+    done = kura("store", "put", str(folder), "--stamp", "--account", "6")
+    assert done.returncode != 0 and "Traceback" not in done.stderr and "drop --stamp" in done.stderr, done.stderr
 
 
 def test_a_stamped_put_locks_no_deposit(tmp_path: Path) -> None:
     source = tmp_path / "note.txt"
     source.write_bytes(os.urandom(5_000))
     stored = ok_json("store", "put", str(source), "--stamp", "--account", "6")
-    assert ok_json("store", "info", stored["file_id"], "--account", "6")["deposit_wei"] == 0
-    assert ok_json("store", "rm", stored["file_id"], "--account", "6")["refunded_wei"] == 0
+    assert ok_json("store", "info", stored["file_id"], "--account", "6")["deposit"] == 0
+    assert ok_json("store", "rm", stored["file_id"], "--account", "6")["refunded"] == 0
 
 
 def test_mistakes_are_one_line_errors(tmp_path: Path) -> None:
+    source = tmp_path / "small.bin"
+    source.write_bytes(os.urandom(2_000))
+    file_id = ok_json("store", "put", str(source), "--account", "6")["file_id"]
+    (tmp_path / "taken").mkdir()
+    poor = "0x" + "77" * 32  # an account that holds no ether
     for args, fragment in [
-        (("store", "get", "0x" + "ab" * 32, "-o", str(tmp_path / "x")), "UnknownFile"),
+        (("store", "get", "0x" + "ab" * 32, "-o", str(tmp_path / "x")), "unknown file 0x" + "ab" * 32),
+        (("store", "get", file_id, "-o", str(tmp_path / "missing" / "x"), "--account", "6"), "does not exist"),
+        (("store", "get", file_id, "-o", str(tmp_path / "taken"), "--account", "6"), "is a directory"),
+        (("store", "get", file_id, "-o", "/proc/kura-cannot-be-here", "--account", "6"), "cannot write"),
         (("store", "info", "not-an-id"), "is not a file id"),
         (("store", "put", str(tmp_path / "missing.bin")), "does not exist"),
         (("store", "put", __file__, "--k", "3", "--n", "9"), "need 9 distinct live storage nodes"),
@@ -73,6 +105,18 @@ def test_mistakes_are_one_line_errors(tmp_path: Path) -> None:
         done = kura(*args)
         assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
         assert fragment in done.stderr, done.stderr
+        assert done.stderr.startswith("error: ") or "Usage:" in done.stderr, done.stderr
+    assert not list(tmp_path.glob("kura-get-*")) and not (tmp_path / "missing").exists()
+    broke = subprocess.run(
+        [sys.executable, "-m", "kura", "store", "put", str(source)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "200", "KURA_PRIVATE_KEYS": poor},
+    )
+    assert broke.returncode == 1 and "Traceback" not in broke.stderr, broke.stderr
+    [line] = broke.stderr.strip().splitlines()
+    assert "cannot pay for this transaction: it holds 0 ETH" in line and "{" not in line, line
 
 
 def test_a_large_file_is_streamed_with_bounded_memory(tmp_path: Path) -> None:

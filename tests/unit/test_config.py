@@ -51,5 +51,5 @@ def test_devnet_without_a_running_devnet_says_how_to_start_one(monkeypatch: pyte
 
 def test_missing_config_file_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("KURA_CONFIG", str(tmp_path / "nope.toml"))
-    with pytest.raises(ConfigError, match="nope.toml"):
+    with pytest.raises(ConfigError, match=r"nope\.toml"):
         resolve_network("lab")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, cast
@@ -30,18 +30,19 @@ from web3.exceptions import (
 )
 from web3.types import TxParams, TxReceipt
 
-from kura.chain.artifacts import error_table, load_artifact
+from kura.chain.artifacts import error_table, errors_of, load_artifact
 from kura.chain.provider import KeepAliveHTTPProvider
 from kura.config import NetworkConfig
 from kura.errors import ChainError, ConfigError, ContractRevertError, RpcUnreachableError
+from kura.units import format_units
 
 Account.enable_unaudited_hdwallet_features()
 
 RECEIPT_TIMEOUT = 120.0
 RECEIPT_POLLS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02)
-"""Seconds between receipt polls, growing to the last value: a local devnet mines within a
-millisecond or two of receiving a transaction, so web3's fixed 0.1 s (or even 20 ms) would
-dominate every transaction's latency there, while a public chain is polled every 20 ms."""
+"""Seconds between receipt polls, growing to the last value: a local devnet mines as soon as it
+receives a transaction, so a fixed interval (web3's is 0.1 s) would dominate every transaction's
+latency there, while a public chain is still polled no more often than every 20 ms."""
 GAS_MARGIN = 1.25
 """Head-room over the node's gas estimate. Estimates can fall short of what execution needs before
 refunds are applied (seen on Anvil for a transaction that clears storage slots), so every
@@ -49,7 +50,7 @@ transaction gets a quarter more, as ape and most wallets do."""
 _UNUSED_MIDDLEWARE = ("validation", "ens_name_to_address", "gas_price_strategy")
 """web3 middleware that only costs time here: kura signs locally with the chain id it read once
 (``validation`` asks the node for it twice per transaction), never passes ENS names, and sets fees
-itself through web3's defaults. Without them a transaction takes ~7 ms on a local devnet instead of ~11."""
+itself through web3's defaults."""
 _ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
 _PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)
 
@@ -62,20 +63,41 @@ def lean_web3(rpc_url: str, *, timeout: float = 30.0) -> Web3:
     return w3
 
 
-def decode_revert(data: bytes | str | None) -> ContractRevertError:
-    """Turn raw revert data into an error naming the custom error and its arguments."""
+def decode_revert(data: bytes | str | None, abi: Sequence[Mapping[str, Any]] = ()) -> ContractRevertError:
+    """Turn raw revert data into an error naming the custom error and its arguments.
+
+    Args:
+        data: The revert data (selector and ABI-encoded arguments).
+        abi: The ABI of the contract that was called. Its own declaration names the arguments; an error
+            it does not declare (raised by a contract it called) is looked up in every built artifact.
+
+    Returns:
+        The error to raise: ``Error``/``Panic`` for Solidity's built-ins, ``unknown`` with the raw data
+        for a selector no artifact declares.
+    """
     raw = HexBytes(data or b"")
     selector, payload = bytes(raw[:4]), bytes(raw[4:])
     if selector == _ERROR_SELECTOR:
         return ContractRevertError("Error", {"message": abi_decode(["string"], payload)[0]})
     if selector == _PANIC_SELECTOR:
         return ContractRevertError("Panic", {"code": abi_decode(["uint256"], payload)[0]})
-    spec = error_table().get(selector)
+    spec = errors_of(abi).get(selector) or error_table().get(selector)
     if spec is None:
         return ContractRevertError("unknown", {"data": raw.to_0x_hex()})
     values = abi_decode([t for _, t in spec.inputs], payload)
-    args = {name: _plain(value, kind) for (name, kind), value in zip(spec.inputs, values)}
+    args = {name: _plain(value, kind) for (name, kind), value in zip(spec.inputs, values, strict=True)}
     return ContractRevertError(spec.name, args)
+
+
+def uint_getter(chain: Chain, contract: Contract) -> Callable[[str], int | tuple[Any, ...]]:
+    """A function that calls ``contract``'s parameterless getter ``name`` and returns the value as an int, or as a
+    tuple for an array getter."""
+
+    def get(name: str) -> int | tuple[Any, ...]:
+        value = chain.call(getattr(contract.functions, name)())
+        return tuple(value) if isinstance(value, (list, tuple)) else int(value)
+
+    return get
 
 
 def _plain(value: Any, kind: str = "") -> Any:
@@ -128,8 +150,8 @@ class Chain:
         """
         w3 = lean_web3(network.rpc_url, timeout=timeout)
         try:
-            w3.eth.chain_id
-        except Exception as exc:  # noqa: BLE001 - any transport failure means "unreachable"
+            _ = w3.eth.chain_id  # the first request: does anything answer?
+        except Exception as exc:
             raise RpcUnreachableError(
                 f"no Ethereum node answers at {network.rpc_url} ({type(exc).__name__}): start one with "
                 "`kura devnet up` or fix --network / KURA_RPC_URL"
@@ -166,7 +188,7 @@ class Chain:
         """
         artifact = load_artifact(name)
         factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-        receipt = self._send(factory.constructor(*args), sender, value)
+        receipt = self._send(factory.constructor(*args), artifact.abi, sender, value)
         return Deployed(name, str(receipt["contractAddress"]), int(receipt["blockNumber"]), int(receipt["gasUsed"]))
 
     def transact(self, call: ContractFunction, *, sender: LocalAccount, value: int = 0) -> TxReceipt:
@@ -176,7 +198,7 @@ class Chain:
             ContractRevertError: with the custom error's name and arguments if it reverts.
             ChainError: if the node rejects it or no receipt arrives in time.
         """
-        return self._send(call, sender, value)
+        return self._send(call, call.contract_abi, sender, value)
 
     def call(self, call: ContractFunction, *, sender: str | None = None) -> Any:
         """Evaluate a view function (or simulate a call).
@@ -187,13 +209,13 @@ class Chain:
         try:
             return call.call({"from": sender} if sender else {})
         except ContractLogicError as exc:
-            raise decode_revert(_revert_data(exc)) from exc
+            raise decode_revert(_revert_data(exc), call.contract_abi) from exc
 
     def _lock(self, address: str) -> threading.Lock:
         with self._locks_guard:
             return self._locks.setdefault(address, threading.Lock())
 
-    def _send(self, call: Any, sender: LocalAccount, value: int) -> TxReceipt:
+    def _send(self, call: Any, abi: Sequence[Mapping[str, Any]], sender: LocalAccount, value: int) -> TxReceipt:
         with self._lock(sender.address):
             try:
                 tx = call.build_transaction(
@@ -205,16 +227,32 @@ class Chain:
                     }
                 )
             except ContractLogicError as exc:
-                raise decode_revert(_revert_data(exc)) from exc
+                raise decode_revert(_revert_data(exc), abi) from exc
             except Web3Exception as exc:
-                raise ChainError(f"the node refused the transaction: {exc}") from exc
+                raise self._refused(exc, sender.address, value) from exc
             tx["gas"] = int(tx["gas"] * GAS_MARGIN)
             signed = sender.sign_transaction(tx)
-            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            try:
+                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            except Web3Exception as exc:
+                raise self._refused(exc, sender.address, value) from exc
         receipt = self._receipt(tx_hash)
         if receipt["status"] != 1:
-            raise self._replay_revert(tx, int(receipt["blockNumber"]))
+            raise self._replay_revert(tx, int(receipt["blockNumber"]), abi)
         return receipt
+
+    def _refused(self, exc: Web3Exception, sender: str, value: int) -> ChainError:
+        """The node's refusal of a transaction from ``sender``, in words (an unfunded account above all)."""
+        detail = exc.args[0] if exc.args else exc
+        message = str(detail.get("message", detail)) if isinstance(detail, dict) else str(detail)
+        if "insufficient funds" in message.lower():
+            balance = format_units(self.w3.eth.get_balance(Web3.to_checksum_address(sender)))
+            sent = f" plus the {format_units(value)} ETH it sends" if value else ""
+            return ChainError(
+                f"account {sender} cannot pay for this transaction: it holds {balance} ETH, less than "
+                f"its gas{sent}; send it ether or sign with a funded --account"
+            )
+        return ChainError(f"the node refused the transaction from {sender}: {message}")
 
     def _receipt(self, tx_hash: HexBytes) -> TxReceipt:
         """Wait for the receipt of ``tx_hash``, polling quickly at first (see ``RECEIPT_POLLS``).
@@ -234,12 +272,12 @@ class Chain:
                     ) from None
             time.sleep(next(pauses, RECEIPT_POLLS[-1]))
 
-    def _replay_revert(self, tx: dict[str, Any], block: int) -> ContractRevertError:
+    def _replay_revert(self, tx: dict[str, Any], block: int, abi: Sequence[Mapping[str, Any]]) -> ContractRevertError:
         try:
             replay = cast(TxParams, {k: tx[k] for k in ("from", "to", "data", "value") if k in tx})
             self.w3.eth.call(replay, block - 1)
         except ContractLogicError as exc:
-            return decode_revert(_revert_data(exc))
+            return decode_revert(_revert_data(exc), abi)
         return ContractRevertError("unknown", {}, "transaction reverted without revert data")
 
 

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from kura.chain.build import build
 from kura.chain.client import Chain, Deployed
 from kura.chain.deployments import Deployment, record
+from kura.chain.institution_registry import Founder, InstitutionRegistryClient
+from kura.chain.params import DeployParams, HasArgs
+from kura.devtools.contracts import build
 
 Wiring = Callable[[Chain, dict[str, Deployed], LocalAccount], None]
+Args = Callable[[dict[str, Deployed], DeployParams], tuple[Any, ...]]
+"""Constructor arguments of a contract, from the contracts deployed before it and the deployment parameters."""
 
 
-def _no_args(_: dict[str, Deployed]) -> tuple[Any, ...]:
-    return ()
+def constructor(*uses: str, params: Callable[[DeployParams], HasArgs] | None = None) -> Args:
+    """Constructor arguments: the addresses of the contracts ``uses`` names, then ``params``' values in order."""
+
+    def args(deployed: dict[str, Deployed], deploy_params: DeployParams) -> tuple[Any, ...]:
+        own = params(deploy_params).args() if params else ()
+        return (*(deployed[name].address for name in uses), *own)
+
+    return args
 
 
 @dataclass(frozen=True)
@@ -25,35 +36,13 @@ class ContractSpec:
 
     Attributes:
         name: Artifact name.
-        args: Constructor arguments, computed from the contracts deployed before it.
+        args: Constructor arguments (see :func:`constructor`).
         wire: Transactions to run after it is deployed (e.g. granting it a role on an earlier contract).
     """
 
     name: str
-    args: Callable[[dict[str, Deployed]], tuple[Any, ...]] = _no_args
+    args: Args = field(default=constructor())
     wire: tuple[Wiring, ...] = field(default=())
-
-
-FILE_REGISTRY_ARGS = (10**15, 20)
-"""FileRegistry parameters: 0.001 ETH deposit per file (refunded on removal), or a hashcash stamp of
-20 leading zero bits (2^20 ≈ 1.05 M keccak hashes on average) for a client that locks no funds."""
-
-
-NODE_REGISTRY_ARGS = (10**18, 3 * 24 * 3600, 3, 10, 10, 16)
-"""NodeRegistry parameters: min stake 1 ETH, 3-day unbonding, jailed after 3 consecutive failed
-audits, -10 reputation per failure, promotion after 10 passed spot-checks, at most 16 compute nodes."""
-
-STORAGE_AUDITS_PARAMS = (10**16, 2, 30 * 60, 1_000, 1_000)
-"""StorageAudits parameters after the two registries: 0.01 ETH challenge bond, chunk picked by the
-hash of the block 2 blocks later, 30 minutes to answer (under 256 blocks at 12 s), 10 % of the stake
-slashed per failed audit, 10 % of the slash paid to the challenger."""
-
-
-TASK_MARKET_PARAMS = (120, 120, 1, 3, 10, 5_000, 500, 2 * 10**17)
-"""TaskMarket parameters after the NodeRegistry: 2 minutes to commit, then 2 to reveal; auditors drawn
-from the hash of the block after the claim; at most 3 audit rounds of at most 10 auditors (at most 30
-results to weigh, within the consensus limit of 32); a wrong or silent worker loses 50 % of its stake,
-a silent auditor 5 %; assumed saboteur fraction f = 0.2 (with θ = 0.99 the promotion bar is 10)."""
 
 
 def judge_of_node_registry(name: str) -> Wiring:
@@ -66,10 +55,6 @@ def judge_of_node_registry(name: str) -> Wiring:
     return wire
 
 
-REPAIR_REWARD = 2 * 10**16
-"""ShareRepairs parameter: 0.02 ETH from the repair pool per committed repair (capped by the pool)."""
-
-
 def file_registry_repairer(name: str) -> Wiring:
     """A wiring step that names contract ``name`` the FileRegistry's repairer."""
 
@@ -80,39 +65,103 @@ def file_registry_repairer(name: str) -> Wiring:
     return wire
 
 
-def _share_repairs_args(deployed: dict[str, Deployed]) -> tuple[Any, ...]:
-    return (deployed["NodeRegistry"].address, deployed["StorageAudits"].address, deployed["FileRegistry"].address,
-            REPAIR_REWARD)
+def compute_market_of_data_market(name: str) -> Wiring:
+    """A wiring step that names contract ``name`` the DataMarket's compute market (the one that debits jobs)."""
 
+    def wire(chain: Chain, deployed: dict[str, Deployed], deployer: LocalAccount) -> None:
+        market = chain.contract("DataMarket", deployed["DataMarket"].address)
+        chain.transact(market.functions.setComputeMarket(deployed[name].address), sender=deployer)
 
-def _storage_audits_args(deployed: dict[str, Deployed]) -> tuple[Any, ...]:
-    return (deployed["NodeRegistry"].address, deployed["FileRegistry"].address, *STORAGE_AUDITS_PARAMS)
+    return wire
 
 
 CONTRACTS: tuple[ContractSpec, ...] = (
-    ContractSpec("FileRegistry", args=lambda _: FILE_REGISTRY_ARGS),
-    ContractSpec("NodeRegistry", args=lambda _: NODE_REGISTRY_ARGS),
-    ContractSpec("StorageAudits", args=_storage_audits_args, wire=(judge_of_node_registry("StorageAudits"),)),
-    ContractSpec("ShareRepairs", args=_share_repairs_args,
-                 wire=(judge_of_node_registry("ShareRepairs"), file_registry_repairer("ShareRepairs"))),
-    ContractSpec("TaskMarket", args=lambda d: (d["NodeRegistry"].address, *TASK_MARKET_PARAMS),
-                 wire=(judge_of_node_registry("TaskMarket"),)),
+    ContractSpec("FileRegistry", args=constructor(params=attrgetter("files"))),
+    ContractSpec("NodeRegistry", args=constructor(params=attrgetter("nodes"))),
+    ContractSpec(
+        "StorageAudits",
+        args=constructor("NodeRegistry", "FileRegistry", params=attrgetter("audits")),
+        wire=(judge_of_node_registry("StorageAudits"),),
+    ),
+    ContractSpec(
+        "ShareRepairs",
+        args=constructor("NodeRegistry", "StorageAudits", "FileRegistry", params=attrgetter("repairs")),
+        wire=(judge_of_node_registry("ShareRepairs"), file_registry_repairer("ShareRepairs")),
+    ),
+    ContractSpec(
+        "TaskMarket",
+        args=constructor("NodeRegistry", params=attrgetter("tasks")),
+        wire=(judge_of_node_registry("TaskMarket"),),
+    ),
+    ContractSpec("InstitutionRegistry", args=constructor(params=attrgetter("institutions"))),
+    ContractSpec("ConsentRegistry", args=constructor("InstitutionRegistry")),
+    ContractSpec(
+        "DataMarket",
+        args=constructor("InstitutionRegistry", "ConsentRegistry", "FileRegistry", params=attrgetter("data_market")),
+    ),
+    ContractSpec(
+        "DataJobs",
+        args=constructor("InstitutionRegistry", "DataMarket", "TaskMarket"),
+        wire=(compute_market_of_data_market("DataJobs"),),
+    ),
 )
 """The contracts kura deploys, in order (later ones may take earlier ones' addresses)."""
 
 
-def deploy_all(chain: Chain, deployer: LocalAccount, *, progress: Callable[[str], None] = lambda _: None) -> Deployment:
+def deploy_contracts(
+    chain: Chain,
+    deployer: LocalAccount,
+    params: DeployParams | None = None,
+    *,
+    progress: Callable[[str], None] = lambda _: None,
+) -> dict[str, Deployed]:
+    """Deploy every kura contract in ``CONTRACTS`` order and wire them together, recording nothing.
+
+    The artifacts must be built already (see :func:`deploy_all`).
+
+    Args:
+        chain: Where to deploy.
+        deployer: Signs every deployment and wiring transaction, and owns the NodeRegistry.
+        params: The contracts' parameters (kura's defaults when omitted).
+        progress: Told one line per deployed contract.
+
+    Returns:
+        What was deployed, by contract name.
+
+    Raises:
+        BuildError: if an artifact is missing.
+        ContractRevertError: if a constructor or wiring transaction reverts.
+    """
+    chosen = params or DeployParams()
+    deployed: dict[str, Deployed] = {}
+    for spec in CONTRACTS:
+        deployed[spec.name] = chain.deploy(spec.name, *spec.args(deployed, chosen), sender=deployer)
+        progress(f"{spec.name} at {deployed[spec.name].address} ({deployed[spec.name].gas_used:,} gas)")
+        for wire in spec.wire:
+            wire(chain, deployed, deployer)
+    return deployed
+
+
+def deploy_all(
+    chain: Chain,
+    deployer: LocalAccount,
+    params: DeployParams | None = None,
+    *,
+    progress: Callable[[str], None] = lambda _: None,
+    founders: Sequence[Founder] = (),
+) -> Deployment:
     """Build if needed, deploy every kura contract, wire them together and record the deployment.
+
+    ``chain``, ``deployer``, ``params`` and ``progress`` are those of :func:`deploy_contracts`. With
+    ``founders``, the InstitutionRegistry is seeded with them and its founding closed; without, founding
+    stays open (no market activity until the deployer seeds members with ``InstitutionRegistryClient.seed``).
 
     Raises:
         BuildError: if the contracts do not compile.
         ContractRevertError: if a constructor or wiring transaction reverts.
     """
     build()
-    deployed: dict[str, Deployed] = {}
-    for spec in CONTRACTS:
-        deployed[spec.name] = chain.deploy(spec.name, *spec.args(deployed), sender=deployer)
-        progress(f"{spec.name} at {deployed[spec.name].address} ({deployed[spec.name].gas_used:,} gas)")
-        for wire in spec.wire:
-            wire(chain, deployed, deployer)
-    return record(chain, deployed)
+    deployment = record(chain, deploy_contracts(chain, deployer, params, progress=progress))
+    if founders:
+        InstitutionRegistryClient(chain, deployment).seed(founders, deployer=deployer)
+    return deployment

@@ -49,9 +49,7 @@ class Deployment:
         try:
             return self.contracts[name].address
         except KeyError:
-            raise NotDeployedError(
-                f"{name} is not deployed on chain {self.chain_id}: run `kura deploy`"
-            ) from None
+            raise NotDeployedError(f"{name} is not deployed on chain {self.chain_id}: run `kura deploy`") from None
 
 
 def record(chain: Chain, contracts: dict[str, Deployed]) -> Deployment:
@@ -88,5 +86,7 @@ def load(chain: Chain) -> Deployment:
     contracts = {name: Deployed(**d) for name, d in entry["contracts"].items()}
     for deployed in contracts.values():
         if not chain.w3.eth.get_code(to_checksum_address(deployed.address)):
-            raise NotDeployedError(f"{deployed.name} has no code at {deployed.address} on chain {chain.chain_id}: {hint}")
+            raise NotDeployedError(
+                f"{deployed.name} has no code at {deployed.address} on chain {chain.chain_id}: {hint}"
+            )
     return Deployment(chain.chain_id, entry["genesis_hash"], contracts)

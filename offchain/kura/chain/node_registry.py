@@ -8,8 +8,9 @@ from enum import IntEnum
 from eth_account.signers.local import LocalAccount
 from web3.types import TxReceipt
 
-from kura.chain.client import Chain
+from kura.chain.client import Chain, uint_getter
 from kura.chain.deployments import Deployment
+from kura.chain.params import NodeRegistryParams
 from kura.chain.pull_payments import PullPaymentsClient, reason_bytes
 
 
@@ -33,7 +34,12 @@ class Role(IntEnum):
 
 @dataclass(frozen=True)
 class NodeRecord:
-    """A node as the chain records it (see ``INodeRegistry.Node``)."""
+    """A node as the chain records it (see ``INodeRegistry.Node``).
+
+    Attributes:
+        failures: Failed storage audits still counted now (each expires ``failure_decay`` seconds after the last).
+        failed_at: When the last one was counted.
+    """
 
     address: str
     stake: int
@@ -41,22 +47,11 @@ class NodeRecord:
     role: Role
     reputation: int
     failures: int
+    failed_at: int
     passed: int
     exit_at: int
     peer_id: str
     endpoint: str
-
-
-@dataclass(frozen=True)
-class RegistryParams:
-    """The NodeRegistry's deployment parameters."""
-
-    min_stake: int
-    unbonding_delay: int
-    jail_threshold: int
-    audit_penalty: int
-    promotion_bar: int
-    max_compute_nodes: int
 
 
 class NodeRegistryClient(PullPaymentsClient):
@@ -69,6 +64,7 @@ class NodeRegistryClient(PullPaymentsClient):
     def __init__(self, chain: Chain, deployment: Deployment) -> None:
         self.chain = chain
         self.contract = chain.contract("NodeRegistry", deployment.address("NodeRegistry"))
+        self._params: NodeRegistryParams | None = None
 
     # ---------------------------------------------------------------- node actions
 
@@ -105,7 +101,7 @@ class NodeRegistryClient(PullPaymentsClient):
         return self.chain.transact(self.contract.functions.withdrawStake(), sender=node)
 
     def promote(self, node: str, *, sender: LocalAccount) -> TxReceipt:
-        """Make ``node`` a compute node (anyone may send this).
+        """Make ``node`` a compute node (anyone may send this): an auditor at the bar, or an unused genesis node.
 
         Raises:
             ContractRevertError: ``NotPromotable`` (role, activity, bar or slots).
@@ -162,11 +158,21 @@ class NodeRegistryClient(PullPaymentsClient):
         Raises:
             ContractRevertError: ``UnknownNode`` if it never registered.
         """
-        stake, status, role, reputation, failures, passed, exit_at, peer_id, endpoint = self.chain.call(
+        stake, status, role, reputation, failures, failed_at, passed, exit_at, peer_id, endpoint = self.chain.call(
             self.contract.functions.nodeOf(node)
         )
         return NodeRecord(
-            node, stake, NodeStatus(status), Role(role), reputation, failures, passed, exit_at, peer_id, endpoint
+            node,
+            stake,
+            NodeStatus(status),
+            Role(role),
+            reputation,
+            failures,
+            failed_at,
+            passed,
+            exit_at,
+            peer_id,
+            endpoint,
         )
 
     def is_active(self, node: str) -> bool:
@@ -185,11 +191,8 @@ class NodeRegistryClient(PullPaymentsClient):
         """Nodes holding the Compute role now."""
         return int(self.chain.call(self.contract.functions.computeNodes()))
 
-    def params(self) -> RegistryParams:
-        """The deployment parameters."""
-        f = self.contract.functions
-        return RegistryParams(
-            *(int(self.chain.call(fn())) for fn in (
-                f.minStake, f.unbondingDelay, f.jailThreshold, f.auditPenalty, f.promotionBar, f.maxComputeNodes,
-            ))
-        )
+    def params(self) -> NodeRegistryParams:
+        """The deployment parameters (read once: they are immutable)."""
+        if self._params is None:
+            self._params = NodeRegistryParams.read(uint_getter(self.chain, self.contract))
+        return self._params

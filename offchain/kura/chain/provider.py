@@ -1,12 +1,12 @@
 """A web3 provider for JSON-RPC over HTTP that keeps one connection open per thread.
 
-web3's ``HTTPProvider`` goes through ``requests``, which costs about 0.5 ms of
-CPU per call on top of the node's own work; a transaction takes five or six
+web3's ``HTTPProvider`` goes through ``requests``, whose per-call CPU cost is
+several times that of a bare HTTP exchange; a transaction takes five or six
 calls, and kura's puts and audits are bound by this process's CPU. This provider
-speaks HTTP/1.1 through the standard library's ``http.client`` (about a quarter
-of that cost), one kept-alive connection per thread, so threads never share a
-socket. A connection the node has closed while idle is noticed before reuse and
-replaced, so no request is ever sent twice.
+speaks HTTP/1.1 through the standard library's ``http.client``, one kept-alive
+connection per thread, so threads never share a socket. A connection the node has
+closed while idle is noticed before reuse and replaced, so no request is ever sent
+twice.
 """
 
 from __future__ import annotations

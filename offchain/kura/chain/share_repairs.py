@@ -26,8 +26,15 @@ class RepairCommit:
 
     def as_tuple(self) -> tuple[bytes, int, str, str, int, bytes, bytes]:
         """The ABI tuple."""
-        return (self.file_id, self.index, self.old_node, self.new_node, self.chunk_count, self.share_root,
-                self.table_digest)
+        return (
+            self.file_id,
+            self.index,
+            self.old_node,
+            self.new_node,
+            self.chunk_count,
+            self.share_root,
+            self.table_digest,
+        )
 
 
 @dataclass(frozen=True)
@@ -81,8 +88,13 @@ class ShareRepairsClient:
         if end < start:
             return latest
         found = [
-            (log.blockNumber, log.logIndex, bytes(log.args.fileId), bytes(log.args.tableDigest),
-             bytes(log.args.sharesRoot))
+            (
+                log.blockNumber,
+                log.logIndex,
+                bytes(log.args.fileId),
+                bytes(log.args.tableDigest),
+                bytes(log.args.sharesRoot),
+            )
             for event in (self.contract.events.ShareTablePublished, self.contract.events.ShareRepaired)
             for log in event.get_logs(from_block=start, to_block=end)
         ]

@@ -58,7 +58,7 @@ def stamp_ok(sender: str, file_id: bytes, nonce: int, bits: int) -> bool:
 def mint_stamp(sender: str, file_id: bytes, bits: int) -> int:
     """The smallest nonce that makes a stamp of ``bits`` bits for ``sender`` and ``file_id``.
 
-    Takes 2^bits hashes on average (about 4 µs each in CPython).
+    Takes 2^bits hashes on average.
 
     Args:
         sender: The address that will send ``registerWithStamp``.

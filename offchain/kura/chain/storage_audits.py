@@ -10,8 +10,9 @@ from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from kura.chain.client import Chain
+from kura.chain.client import Chain, uint_getter
 from kura.chain.deployments import Deployment
+from kura.chain.params import StorageAuditsParams
 from kura.chain.pull_payments import PullPaymentsClient
 from kura.errors import ChainError
 
@@ -42,17 +43,6 @@ class Challenge:
     file_id: bytes
     share_root: bytes
     shares_root: bytes
-
-
-@dataclass(frozen=True)
-class AuditParams:
-    """The StorageAudits deployment parameters."""
-
-    challenge_bond: int
-    seed_delay: int
-    response_window: int
-    slash_bps: int
-    reward_bps: int
 
 
 class StorageAuditsClient(PullPaymentsClient):
@@ -141,11 +131,22 @@ class StorageAuditsClient(PullPaymentsClient):
         Raises:
             ContractRevertError: ``UnknownChallenge``.
         """
-        (challenger, bond, node, seed_block, chunk_count, deadline, index, status, file_id, share_root,
-         shares_root) = self.chain.call(self.contract.functions.challengeOf(challenge_id))
+        (challenger, bond, node, seed_block, chunk_count, deadline, index, status, file_id, share_root, shares_root) = (
+            self.chain.call(self.contract.functions.challengeOf(challenge_id))
+        )
         return Challenge(
-            challenge_id, challenger, bond, node, seed_block, chunk_count, deadline, index,
-            ChallengeStatus(status), bytes(file_id), bytes(share_root), bytes(shares_root),
+            challenge_id,
+            challenger,
+            bond,
+            node,
+            seed_block,
+            chunk_count,
+            deadline,
+            index,
+            ChallengeStatus(status),
+            bytes(file_id),
+            bytes(share_root),
+            bytes(shares_root),
         )
 
     def chunk_index_of(self, challenge_id: int) -> int:
@@ -164,9 +165,6 @@ class StorageAuditsClient(PullPaymentsClient):
         """True if ``node`` failed an audit of share ``index`` of ``file_id``."""
         return bool(self.chain.call(self.contract.functions.isShareLost(file_id, index, node)))
 
-    def params(self) -> AuditParams:
+    def params(self) -> StorageAuditsParams:
         """The deployment parameters."""
-        f = self.contract.functions
-        return AuditParams(
-            *(int(self.chain.call(fn())) for fn in (f.challengeBond, f.seedDelay, f.responseWindow, f.slashBps, f.rewardBps))
-        )
+        return StorageAuditsParams.read(uint_getter(self.chain, self.contract))

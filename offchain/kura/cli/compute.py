@@ -1,70 +1,77 @@
-"""``kura compute``: run a node's compute agent — as a compute node (``work``) or an auditor (``audit``)."""
+"""``kura compute``: run a node's compute agent (auditor, and compute node once promoted)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import typer
 
-from kura.cli._compute import ACCOUNT, IPFS_NODE, Session, session, to_wei
-from kura.cli._context import JSON, NETWORK
+from kura.cli._context import ACCOUNT, JSON, NETWORK, session
 from kura.cli._output import emit
-from kura.compute.behaviour import Behaviour, Mode
-from kura.compute.worker import ComputeAgent
-from kura.errors import ContractRevertError
 
-app = typer.Typer(help="Run a node's compute agent: claim or audit tasks, run them in the sandbox, commit, reveal, "
-                       "withdraw.", no_args_is_help=True)
+ModeChoice = Literal["honest", "always-wrong", "random-wrong", "cheat-when-promoted"]
+"""The values of :class:`kura.compute.behaviour.Mode`, spelt out: its module loads eth_utils, which no --help
+needs (tests/unit/cli holds the two equal)."""
 
-MALICIOUS = typer.Option(Mode.HONEST, "--malicious", help="FOR TESTS AND DEMOS: answer wrongly "
-                         "(always-wrong, random-wrong, cheat-when-promoted). Honest unless given.")
-P = typer.Option(0.5, "--p", min=0.0, max=1.0, help="Lying probability for --malicious random-wrong.")
-SEED = typer.Option(None, "--seed", help="Seed of the random-wrong coin (reproducible runs).")
-INTERVAL = typer.Option(2.0, "--interval", min=0.1, help="Seconds between two looks at the chain.")
-STEPS = typer.Option(0, "--steps", min=0, help="Stop after this many steps (0: run until interrupted).")
-STAKE = typer.Option(None, "--stake", help="Register the node with this much ether first, if it is not registered.")
-
-
-def _ensure_registered(s: Session, stake: str | None) -> None:
-    """Register the account as a node (peer id and API of its IPFS node) if it is not, and ``--stake`` was given."""
-    try:
-        s.registry.node_of(s.account.address)
-    except ContractRevertError as exc:
-        if exc.error_name != "UnknownNode" or stake is None:
-            raise
-        s.registry.register(s.ipfs.id().peer_id, s.ipfs.base_url, node=s.account, stake=to_wei(stake))
-
-
-def _run(s: Session, agent: ComputeAgent, *, interval: float, steps: int, as_json: bool) -> None:
-    done = 0
-
-    def finished() -> bool:
-        nonlocal done
-        done += 1
-        return steps > 0 and done > steps
-
-    agent.run(interval=interval, until=finished,
-              report=lambda line: emit({"account": s.account.address, "action": line}, as_json=as_json, text=line))
+app = typer.Typer(
+    help="Run a node's compute agent: audit and claim tasks, run them in the sandbox, commit, reveal, withdraw.",
+    no_args_is_help=True,
+)
 
 
 @app.command()
-def work(network: str | None = NETWORK, account: int = ACCOUNT, ipfs_node: int | None = IPFS_NODE,
-         malicious: Mode = MALICIOUS, p: float = P, seed: int | None = SEED, interval: float = INTERVAL,
-         steps: int = STEPS, stake: str | None = STAKE, as_json: bool = JSON) -> None:
-    """Work as a compute node: claim open tasks, run them, commit, reveal, get paid."""
-    with session(network, account, ipfs_node) as s:
-        _ensure_registered(s, stake)
-        agent = ComputeAgent(s.market, s.registry, s.ipfs, s.account, work=True, audit=False,
-                             behaviour=Behaviour(malicious, p, seed))
-        _run(s, agent, interval=interval, steps=steps, as_json=as_json)
+def run(
+    work: bool = typer.Option(True, "--work/--no-work", help="Claim tasks while the node is a compute node."),
+    audit: bool = typer.Option(
+        True,
+        "--audit/--no-audit",
+        help="Join the audit pool and audit drawn tasks while the node is not a compute node.",
+    ),
+    promote: bool = typer.Option(False, "--promote", help="Ask for promotion whenever the node qualifies."),
+    malicious: ModeChoice = typer.Option(
+        "honest",
+        "--malicious",
+        help="FOR TESTS AND DEMOS: answer wrongly "
+        "(always-wrong, random-wrong, cheat-when-promoted). Honest unless given.",
+    ),
+    p: float = typer.Option(0.5, "--p", min=0.0, max=1.0, help="Lying probability for --malicious random-wrong."),
+    seed: int | None = typer.Option(None, "--seed", help="Seed of the random-wrong coin (reproducible runs)."),
+    interval: float = typer.Option(2.0, "--interval", min=0.1, help="Seconds between two looks at the chain."),
+    steps: int = typer.Option(0, "--steps", min=0, help="Stop after this many steps (0: run until interrupted)."),
+    stake: str | None = typer.Option(
+        None, "--stake", help="Register the node with this much ether first, if it is not registered."
+    ),
+    ipfs_api: str | None = typer.Option(
+        None, "--ipfs-api", help="The node's Kubo API (default: the network's API number account mod their count)."
+    ),
+    network: str | None = NETWORK,
+    account: int = ACCOUNT,
+    as_json: bool = JSON,
+) -> None:
+    """Run the compute agent: audit as a newcomer, work once promoted, commit, reveal, get paid."""
+    from kura.compute.behaviour import Behaviour, Mode
 
+    with session(network, account) as kura:
+        agent = kura.nodes.compute_agent(
+            work=work,
+            audit=audit,
+            auto_promote=promote,
+            behaviour=Behaviour(Mode(malicious), p, seed),
+            ipfs_api=ipfs_api,
+            stake=stake,
+        )
+        done = 0
 
-@app.command()
-def audit(network: str | None = NETWORK, account: int = ACCOUNT, ipfs_node: int | None = IPFS_NODE,
-          promote: bool = typer.Option(False, "--promote", help="Ask for promotion when qualified, then also work."),
-          malicious: Mode = MALICIOUS, p: float = P, seed: int | None = SEED, interval: float = INTERVAL,
-          steps: int = STEPS, stake: str | None = STAKE, as_json: bool = JSON) -> None:
-    """Audit: join the audit pool, recompute the tasks you are drawn for, commit, reveal, earn credibility."""
-    with session(network, account, ipfs_node) as s:
-        _ensure_registered(s, stake)
-        agent = ComputeAgent(s.market, s.registry, s.ipfs, s.account, work=promote, audit=True,
-                             auto_promote=promote, behaviour=Behaviour(malicious, p, seed))
-        _run(s, agent, interval=interval, steps=steps, as_json=as_json)
+        def finished() -> bool:
+            nonlocal done
+            done += 1
+            return steps > 0 and done > steps
+
+        try:
+            agent.run(
+                interval=interval,
+                until=finished,
+                report=lambda line: emit({"account": kura.address, "action": line}, as_json=as_json, text=line),
+            )
+        except KeyboardInterrupt:
+            emit({"account": kura.address, "action": "stopped"}, as_json=as_json, text="stopped (Ctrl-C)")

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from kura.chain.build import build
 from kura.cli._output import console
-from kura.crypto import merkle_native
-from kura.devnet.kubo_install import KUBO_VERSION, ensure_kubo
 
 
 def _log(line: str) -> None:
@@ -13,10 +10,17 @@ def _log(line: str) -> None:
 
 
 def setup() -> None:
-    """Build Kubo if it is not cached yet, build the native Merkle kernel, and compile changed contracts."""
+    """Build Kubo if it is not cached yet, build the native Merkle kernel, compile changed contracts, and vendor the
+    dashboard's htmx from node_modules."""
+    from kura.devtools import native
+    from kura.devtools.contracts import build
+    from kura.devtools.frontend import vendor_htmx
+    from kura.devtools.kubo_install import KUBO_VERSION, ensure_kubo
+
     binary = ensure_kubo(log=_log)
     _log(f"Kubo {KUBO_VERSION}: {binary}")
-    _log(f"native Merkle kernel: {merkle_native.build(log=_log)}")
+    _log(f"native Merkle kernel: {native.build(log=_log)}")
     result = build()
     state = "compiled" if result.compiled else "up to date"
     _log(f"contracts {state}: {', '.join(result.contracts)}")
+    _log(f"dashboard assets: {vendor_htmx(log=_log)}")

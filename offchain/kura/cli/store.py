@@ -5,52 +5,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import Enum
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+from rich.markup import escape
 
-from kura.chain.deployments import load
-from kura.cli._context import JSON, NETWORK, connect
-from kura.cli._output import console, emit
-from kura.crypto.params import CodeParams, Scheme
-from kura.errors import StorageError
-from kura.storage.client import StorageClient, parse_file_id
-from kura.storage.nodes import NodePool, nodes_of
-from kura.storage.registry_nodes import NodeDirectory
+from kura.cli._context import ACCOUNT, JSON, NETWORK, NODES, NodeChoice, reading, session
+from kura.cli._output import console, emit, fail, warn
+from kura.codes.params import Scheme
 
-app = typer.Typer(help="Store files confidentially: encrypted, split into k-of-n shares on distinct IPFS nodes.",
-                  no_args_is_help=True)
-
-class NodeSource(str, Enum):
-    """Where the storage nodes come from."""
-
-    AUTO = "auto"
-    REGISTRY = "registry"
-    CONFIG = "config"
-
-
-ACCOUNT = typer.Option(0, "--account", help="Index of the owner account of the network.")
-FILE_ID = typer.Argument(..., help="The file id printed by `kura store put` (64 hex digits).")
-NODES = typer.Option(
-    NodeSource.AUTO, "--nodes",
-    help="Storage nodes: the NodeRegistry's active ones, the network's configured IPFS APIs, or auto "
-         "(the registry's as soon as any node is registered, else the configured ones).",
+app = typer.Typer(
+    help="Store files confidentially: encrypted, split into k-of-n shares on distinct IPFS nodes.", no_args_is_help=True
 )
 
-
-@contextmanager
-def _client(network: str | None, account: int, source: NodeSource) -> Iterator[StorageClient]:
-    """A storage client on the nodes ``source`` names."""
-    config, chain = connect(network)
-    deployment = load(chain)
-    registered = [] if source is NodeSource.CONFIG else NodeDirectory(chain, deployment).storage_nodes()
-    if source is NodeSource.REGISTRY and not registered:
-        raise StorageError("the NodeRegistry lists no active storage node: register nodes with `kura node run`, "
-                           "or use --nodes config")
-    with NodePool(registered or nodes_of(config), proxy=config.socks_proxy) as pool:
-        yield StorageClient(chain, deployment, pool, chain.account(account))
+FILE_ID = typer.Argument(..., help="The file id printed by `kura store put` (64 hex digits).")
 
 
 @contextmanager
@@ -58,6 +26,8 @@ def _bar(total: int, label: str, quiet: bool) -> Iterator[Callable[[int], None] 
     if quiet:
         yield None
         return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
     columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(label, total=total)
@@ -66,31 +36,88 @@ def _bar(total: int, label: str, quiet: bool) -> Iterator[Callable[[int], None] 
 
 @app.command()
 def put(
-    path: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="File to store."),
+    paths: list[Path] = typer.Argument(
+        ...,
+        exists=True,
+        readable=True,
+        help="File to store; several files or a folder are stored in batches (one transaction per batch).",
+    ),
     k: int = typer.Option(3, "--k", "-k", min=1, help="Shares needed to rebuild the file."),
     n: int = typer.Option(5, "--n", "-n", min=1, help="Shares stored, each on a different node."),
     scheme: Scheme = typer.Option(Scheme.MSR, "--scheme", help="msr (regenerating code), rs, or shamir."),
     stamp: bool = typer.Option(
-        False, "--stamp",
+        False,
+        "--stamp",
         help="Register on a proof-of-work stamp instead of locking the registry's deposit (minted while the "
-             "shares upload: 2^difficulty hashes, ~5 s at kura's 20 bits).",
+        "shares upload: 2^difficulty hashes, ~5 s at kura's 20 bits).",
     ),
-    network: str | None = NETWORK, account: int = ACCOUNT, nodes: NodeSource = NODES, as_json: bool = JSON,
+    enroll: bool = typer.Option(
+        True,
+        "--enroll/--no-enroll",
+        help="Publish the file's share table so anyone "
+        "can audit its shares and repairers rebuild lost ones (default), or keep it out.",
+    ),
+    network: str | None = NETWORK,
+    account: int = ACCOUNT,
+    nodes: NodeChoice = NODES,
+    as_json: bool = JSON,
 ) -> None:
-    """Encrypt PATH, split it into n shares on n distinct nodes, and register it on chain."""
-    params = CodeParams(scheme, k, n)
+    """Encrypt each file of PATHS, split it into n shares on n distinct nodes, register it on chain, and enrol it
+    for repair."""
     started = time.monotonic()
-    with _client(network, account, nodes) as client:
-        total = int(path.stat().st_size * params.storage_overhead) + 4096 * n
+    if len(paths) > 1 or paths[0].is_dir():
+        _put_many(paths, k, n, scheme, stamp, network, account, nodes, as_json, started)
+        return
+    path = paths[0]
+    with session(network, account, nodes) as kura:
+        total = kura.storage.planned_upload(path, k=k, n=n, scheme=scheme)
         with _bar(total, f"uploading {path.name}", as_json) as progress:
-            stored = client.put(path, params, progress=progress, stamp=stamp)
+            stored = kura.storage.put(path, k=k, n=n, scheme=scheme, stamp=stamp, enroll=enroll, progress=progress)
+    for node, why in sorted(stored.failed_nodes.items()):
+        warn(f"storage node {node} was not used: {why}")
+    if stored.not_enrolled and enroll:
+        warn(f"not enrolled for audits and repair: {stored.not_enrolled}")
+    repairable = "enrolled for repair" if stored.table_digest else "not enrolled"
     emit(
-        {"file_id": stored.file_id.hex(), "manifest_cid": stored.manifest_cid, "register_gas": stored.register_gas,
-         "shares": [{"index": p.index, "node": p.node.name, "cid": p.cid} for p in stored.placements],
-         "failed_nodes": stored.failed_nodes, "seconds": round(time.monotonic() - started, 3)},
+        stored.to_dict() | {"seconds": round(time.monotonic() - started, 3)},
         as_json=as_json,
         text=f"[green]stored[/] {path.name} as {stored.file_id.hex()} "
-             f"({params.scheme.value} {k}-of-{n}, {len(stored.placements)} nodes)",
+        f"({scheme.value} {k}-of-{n}, {len(stored.placements)} nodes, {repairable})",
+    )
+
+
+def _put_many(
+    paths: list[Path],
+    k: int,
+    n: int,
+    scheme: Scheme,
+    stamp: bool,
+    network: str | None,
+    account: int,
+    nodes: NodeChoice,
+    as_json: bool,
+    started: float,
+) -> None:
+    if stamp:
+        fail(
+            "--stamp registers one file at a time: batches of files lock the registry's deposit; drop --stamp "
+            "or store the files one by one"
+        )
+    with session(network, account, nodes) as kura:
+        total = kura.storage.planned_upload(paths, k=k, n=n, scheme=scheme)
+        with _bar(total, "uploading files", as_json) as progress:
+            stored = kura.storage.put_many(paths, k=k, n=n, scheme=scheme, progress=progress)
+    files = [file for batch in stored for file in batch.files]
+    lines = [f"[green]stored[/] {file.path} as {file.file_id.hex()}" for file in files]
+    gas = sum(batch.register_gas for batch in stored)
+    lines.append(
+        f"{len(files)} files ({scheme.value} {k}-of-{n}) in {len(stored)} registration transactions, "
+        f"{gas // len(files):,} gas a file"
+    )
+    emit(
+        {"batches": [batch.to_dict() for batch in stored], "seconds": round(time.monotonic() - started, 3)},
+        as_json=as_json,
+        text="\n".join(lines),
     )
 
 
@@ -98,68 +125,90 @@ def put(
 def get(
     file_id: str = FILE_ID,
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the file (replaced only on success)."),
-    network: str | None = NETWORK, account: int = ACCOUNT, nodes: NodeSource = NODES, as_json: bool = JSON,
+    network: str | None = NETWORK,
+    account: int = ACCOUNT,
+    nodes: NodeChoice = NODES,
+    as_json: bool = JSON,
 ) -> None:
     """Fetch k verified shares of FILE_ID and rebuild the file."""
-    raw_id = parse_file_id(file_id)
-    with _client(network, account, nodes) as client:
-        _, manifest = client.manifest(raw_id)
-        total = sum(share.size for share in manifest.shares[: manifest.k])
-        with _bar(total, f"fetching {manifest.name}", as_json) as progress:
-            result = client.get(raw_id, output, progress=progress)
+    with session(network, account, nodes) as kura:
+        kura.storage.check_target(output)
+        total = kura.storage.planned_download(file_id)
+        with _bar(total, f"fetching {file_id[:16]}…", as_json) as progress:
+            result = kura.storage.get(file_id, output, progress=progress)
     for node, why in sorted(result.bad_nodes.items()):
-        console.print(f"[yellow]warning:[/] {node}: {why}", soft_wrap=True)
-    emit({"path": str(output), "size": result.size, "shares_used": list(result.shares_used),
-          "bad_nodes": result.bad_nodes}, as_json=as_json,
-         text=f"[green]wrote[/] {output} ({result.size:,} bytes from shares {list(result.shares_used)})")
+        warn(f"{node}: {why}")
+    emit(
+        result.to_dict() | {"path": str(output)},
+        as_json=as_json,
+        text=f"[green]wrote[/] {output} ({result.size:,} bytes from shares {list(result.shares_used)})",
+    )
 
 
 @app.command("ls")
 def list_files(network: str | None = NETWORK, account: int = ACCOUNT, as_json: bool = JSON) -> None:
     """List the live files the account owns."""
-    with _client(network, account, NodeSource.AUTO) as client:
-        files = client.list()
-    rows = [{"file_id": f.file_id.hex(), "version": f.version, "updated_at": f.updated_at} for f in files]
-    emit(rows, as_json=as_json,
-         text="\n".join(f"{r['file_id']}  v{r['version']}" for r in rows) or "no files")
+    from kura.chain.light import account_address
+
+    with reading(network) as (config, reader):
+        files = reader.owned_files(reader.deployment(), account_address(config, account))
+    emit(
+        [f.to_dict() for f in files],
+        as_json=as_json,
+        text="\n".join(f"{f.file_id.hex()}  v{f.version}" for f in files) or "no files",
+    )
 
 
 @app.command()
 def info(
     file_id: str = FILE_ID,
-    network: str | None = NETWORK, account: int = ACCOUNT, nodes: NodeSource = NODES, as_json: bool = JSON,
+    network: str | None = NETWORK,
+    account: int = ACCOUNT,
+    nodes: NodeChoice = NODES,
+    as_json: bool = JSON,
 ) -> None:
     """Show the on-chain record and the (decrypted) manifest of FILE_ID."""
-    with _client(network, account, nodes) as client:
-        record, manifest = client.manifest(parse_file_id(file_id))
-        deposit = client.registry.deposit_of(record.file_id)
-    data = {
-        "file_id": record.file_id.hex(), "owner": record.owner, "version": record.version,
-        "name": manifest.name, "size": manifest.size, "scheme": manifest.scheme.value, "k": manifest.k,
-        "n": manifest.n, "deposit_wei": deposit,
-        "shares": [{"index": s.index, "node": s.node, "cid": s.cid} for s in manifest.shares],
-    }
-    held = f"deposit {deposit / 10**18:g} ETH" if deposit else "registered on a stamp"
-    text = (f"{manifest.name}: {manifest.size:,} bytes, {manifest.scheme.value} {manifest.k}-of-{manifest.n}, "
-            f"version {record.version}, owner {record.owner}, {held}\n"
-            + "\n".join(f"  share {s.index}: {s.node} {s.cid}" for s in manifest.shares))
-    emit(data, as_json=as_json, text=text)
+    from kura.units import format_units
+
+    with session(network, account, nodes) as kura:
+        about = kura.storage.info(file_id)
+    held = f"deposit {format_units(about.deposit)} ETH" if about.deposit else "registered on a stamp"
+    health = ", ".join(f"{count} {state}" for state, count in about.health.items() if count)
+    enrolled = "enrolled for audits and repair" if about.enrolled else "not enrolled (`kura store enroll`)"
+    colour = {"healthy": "green", "lost": "red", "challenged": "yellow", "unreachable": "yellow"}
+    emit(
+        about.to_dict(),
+        as_json=as_json,
+        text=f"{about.name}: {about.size:,} bytes, {about.scheme.value} {about.k}-of-{about.n}, "
+        f"version {about.version}, owner {about.owner}, {held}, {enrolled}\n"
+        f"health: {health}\n"
+        + "\n".join(
+            f"  share {s.index}: [{colour[s.state.value]}]{s.state.value:<11}[/] {s.node} {s.cid}"
+            + (f" ({escape(s.detail)})" if s.detail else "")
+            for s in about.shares
+        ),
+    )
 
 
 @app.command()
 def rotate(
     file_ids: list[str] = typer.Argument(None, help="Files to rotate (default: all the account's files)."),
     every: float | None = typer.Option(None, "--every", min=1.0, help="Keep rotating every SECONDS (scheduled mode)."),
-    network: str | None = NETWORK, account: int = ACCOUNT, nodes: NodeSource = NODES, as_json: bool = JSON,
+    network: str | None = NETWORK,
+    account: int = ACCOUNT,
+    nodes: NodeChoice = NODES,
+    as_json: bool = JSON,
 ) -> None:
     """Re-seal manifests with fresh keys, repoint the chain, and void the old versions."""
-    with _client(network, account, nodes) as client:
+    with session(network, account, nodes) as kura:
         while True:
-            targets = [parse_file_id(f) for f in file_ids] if file_ids else [f.file_id for f in client.list()]
-            results = [dict(zip(("version", "gas"), client.rotate(target)), file_id=target.hex()) for target in targets]
-            emit(results, as_json=as_json,
-                 text="\n".join(f"[green]rotated[/] {r['file_id']} → v{r['version']} ({r['gas']:,} gas)"
-                                for r in results) or "nothing to rotate")
+            results = kura.storage.rotate(file_ids or None)
+            emit(
+                [r.to_dict() for r in results],
+                as_json=as_json,
+                text="\n".join(f"[green]rotated[/] {r.file_id.hex()} → v{r.version} ({r.gas:,} gas)" for r in results)
+                or "nothing to rotate",
+            )
             if every is None:
                 return
             time.sleep(every)
@@ -168,11 +217,33 @@ def rotate(
 @app.command("rm")
 def remove(
     file_id: str = FILE_ID,
-    network: str | None = NETWORK, account: int = ACCOUNT, nodes: NodeSource = NODES, as_json: bool = JSON,
+    network: str | None = NETWORK,
+    account: int = ACCOUNT,
+    nodes: NodeChoice = NODES,
+    as_json: bool = JSON,
 ) -> None:
     """Delete FILE_ID on chain, unpin its shares and manifest, and take back its deposit."""
-    with _client(network, account, nodes) as client:
-        removed = client.remove(parse_file_id(file_id))
-    refund = f", deposit of {removed.refunded / 10**18:g} ETH refunded" if removed.refunded else ""
-    emit({"file_id": file_id, "gas": removed.gas, "refunded_wei": removed.refunded}, as_json=as_json,
-         text=f"[green]deleted[/] {file_id}{refund}")
+    from kura.units import format_units
+
+    with session(network, account, nodes) as kura:
+        removed = kura.storage.rm(file_id)
+    refund = f", deposit of {format_units(removed.refunded)} ETH refunded" if removed.refunded else ""
+    emit(removed.to_dict() | {"file_id": file_id}, as_json=as_json, text=f"[green]deleted[/] {file_id}{refund}")
+
+
+@app.command()
+def enroll(
+    file_id: str = FILE_ID,
+    network: str | None = NETWORK,
+    account: int = ACCOUNT,
+    nodes: NodeChoice = NODES,
+    as_json: bool = JSON,
+) -> None:
+    """Publish FILE_ID's share table so anyone can audit its shares and the repairer can rebuild them."""
+    with session(network, account, nodes) as kura:
+        digest = kura.storage.enroll(file_id)
+    emit(
+        {"file_id": file_id, "table_digest": "0x" + digest.hex()},
+        as_json=as_json,
+        text=f"[green]enrolled[/] {file_id} for audits and repair (share table {digest.hex()[:16]}…)",
+    )

@@ -5,47 +5,65 @@ A task is a WebAssembly module, an entry function, input bytes and a fuel limit.
 (so no WASI, no clock, no randomness, no files, no network) and bounded memory,
 and returns a :class:`TaskOutcome`: never an exception for anything the guest
 does. The host–guest ABI is described in :mod:`kura.compute._abi`; the
-commitment layout in :mod:`kura.compute._outcome`.
+commitment layout in :mod:`kura.compute.outcome`.
 
 Every engine setting below exists so that two honest nodes running the same
 wasmtime version on the same architecture get the same bytes and the same fuel
 use (see :func:`deterministic_config`). One source of divergence remains across
 versions or architectures: the recursion depth at which STACK_OVERFLOW traps
 depends on native frame sizes, so nodes should pin the wasmtime version.
+
+A run can also be stopped from outside, which fuel alone cannot do: at a
+wall-clock limit (``run(..., wall_clock=s)``, so a node never misses a deadline
+inside the guest) and at Ctrl-C. The guest runs in a helper thread while the
+caller's thread waits; either event bumps the engine's epoch, which traps the
+guest at its next loop header or call. Such a run has no answer (it raises
+:class:`~kura.errors.RunInterrupted`, or lets the ``KeyboardInterrupt`` go on),
+so it never reaches a commitment and cannot make honest nodes disagree.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import wasmtime
 from eth_utils import keccak
 
 from kura.compute import _abi
-from kura.compute._outcome import COMMITMENT_VERSION, TaskOutcome, TaskStatus
-from kura.errors import ConfigError, SandboxError
+from kura.compute.limits import DEFAULT_FUEL
+from kura.compute.outcome import COMMITMENT_VERSION, TaskOutcome, TaskStatus
+from kura.errors import ConfigError, RunInterrupted, SandboxError
 
 __all__ = [
     "COMMITMENT_VERSION",
     "DEFAULT_FUEL",
+    "WASM_PAGE",
     "Sandbox",
     "SandboxLimits",
     "TaskOutcome",
     "TaskStatus",
-    "WASM_PAGE",
     "deterministic_config",
     "module_hash",
 ]
 
 WASM_PAGE = 65536
 """Bytes in a WebAssembly page; memory limits are whole pages."""
-DEFAULT_FUEL = 1_000_000_000
-"""About one unit per executed instruction: roughly a second of work on one core."""
 MAX_WASM_STACK = 512 * 1024
 """Native stack for guest code, fixed so the overflow depth does not follow the host's default."""
 _MAX_MEMORY = 2**31
 _COMPILE_CACHE_SIZE = 32
+_POLL = 0.05
+"""Seconds between two looks of the waiting thread at the wall clock."""
+_LOOP = bytes(
+    wasmtime.wat2wasm("""(module (memory (export "memory") 1)
+  (func (export "alloc") (param i32) (result i32) (i32.const 0))
+  (func (export "run") (param i32 i32) (result i64) (loop $l (br $l)) (i64.const 0)))""")
+)
+"""A module that loops until its fuel runs out: what :meth:`Sandbox.fuel_rate` times."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +121,8 @@ def deterministic_config() -> wasmtime.Config:
       resource use is not covered by the store limits and that no task needs.
     - ``max_wasm_stack`` fixed: the depth at which deep recursion traps does not
       depend on the host's default.
+    - ``epoch_interruption`` on: the host can stop a run (wall clock, Ctrl-C).
+      It changes neither fuel use nor any answer; a stopped run has no answer.
 
     Returns:
         A fresh ``wasmtime.Config``; an ``Engine`` takes ownership of it.
@@ -122,6 +142,7 @@ def deterministic_config() -> wasmtime.Config:
     config.wasm_stack_switching = False
     config.wasm_component_model = False
     config.max_wasm_stack = MAX_WASM_STACK
+    config.epoch_interruption = True
     return config
 
 
@@ -177,7 +198,13 @@ class Sandbox:
         return compiled
 
     def run(
-        self, module: bytes, input: bytes, *, entry: str = _abi.DEFAULT_ENTRY, fuel: int | None = None
+        self,
+        module: bytes,
+        input: bytes,
+        *,
+        entry: str = _abi.DEFAULT_ENTRY,
+        fuel: int | None = None,
+        wall_clock: float | None = None,
     ) -> TaskOutcome:
         """Run a task and report how it ended.
 
@@ -198,12 +225,16 @@ class Sandbox:
             input: Input bytes handed to the entry function.
             entry: Name of the exported entry function.
             fuel: Fuel for this run; ``limits.fuel`` when omitted.
+            wall_clock: Seconds after which the run is stopped whatever its fuel (None: no limit). Ctrl-C
+                stops it in any case.
 
         Returns:
             The outcome; every guest failure is an outcome, not an exception.
 
         Raises:
             ConfigError: if ``fuel`` is not a positive integer below 2^63 (a caller bug).
+            RunInterrupted: if ``wall_clock`` seconds passed first (the run has no answer).
+            KeyboardInterrupt: on Ctrl-C, once the guest is stopped.
         """
         fuel = self.limits.fuel if fuel is None else fuel
         _check_fuel(fuel)
@@ -213,6 +244,65 @@ class Sandbox:
             compiled = self.compile(module, entry=entry)
         except SandboxError as exc:
             return TaskOutcome(TaskStatus.INVALID_MODULE, detail=str(exc))
+        return self._stoppable(lambda: self._execute(compiled, input, entry, fuel), wall_clock)
+
+    def fuel_rate(self, fuel: int = 10**8, tries: int = 3) -> float:
+        """Fuel this machine burns per second in a tight loop (a node's speed, to compare with a market's).
+
+        The loop is compiled before the clock starts, and the fastest of ``tries`` runs counts: compiling, or a
+        moment when other processes hold the cores, says nothing of the speed a task gets.
+
+        Args:
+            fuel: Fuel to time per run (10^8 takes about a tenth of a second on a current core).
+            tries: Runs timed.
+
+        Returns:
+            Fuel per second.
+        """
+        self.compile(_LOOP)
+        fastest = float("inf")
+        for _ in range(tries):
+            started = time.perf_counter()
+            self.run(_LOOP, b"", fuel=fuel)
+            fastest = min(fastest, time.perf_counter() - started)
+        return fuel / max(fastest, 1e-9)
+
+    def _stoppable(self, work: Callable[[], TaskOutcome], wall_clock: float | None) -> TaskOutcome:
+        """Run ``work`` in a helper thread; stop the guest at ``wall_clock`` seconds or at Ctrl-C."""
+        done: list[TaskOutcome | BaseException] = []
+
+        def target() -> None:
+            try:
+                done.append(work())
+            except BaseException as exc:  # handed to the waiting thread, which raises it
+                done.append(exc)
+
+        helper = threading.Thread(target=target, name="kura-sandbox", daemon=True)
+        deadline = None if wall_clock is None else time.monotonic() + wall_clock
+        helper.start()
+        try:
+            while helper.is_alive():
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    self._stop(helper)
+                    raise RunInterrupted(
+                        f"the run was stopped at its wall-clock limit of {wall_clock:g} s: it has "
+                        "no answer (this node is too slow for the task's window)"
+                    )
+                helper.join(_POLL if left is None else min(_POLL, left))
+        except KeyboardInterrupt:
+            self._stop(helper)
+            raise
+        (result,) = done
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def _stop(self, helper: threading.Thread) -> None:
+        self._engine.increment_epoch()
+        helper.join()
+
+    def _execute(self, compiled: wasmtime.Module, input: bytes, entry: str, fuel: int) -> TaskOutcome:
         store = self._new_store(fuel)
         try:
             instance = wasmtime.Instance(store, compiled, [])
@@ -232,6 +322,7 @@ class Sandbox:
             memories=1,
         )
         store.set_fuel(fuel)
+        store.set_epoch_deadline(1)
         return store
 
     def _call(
@@ -246,8 +337,12 @@ class Sandbox:
         try:
             in_ptr = _abi.to_u32(alloc(store, _abi.to_i32(len(input))))
             if not _abi.in_bounds(in_ptr, len(input), memory.data_len(store)):
-                return self._abi_violation(store, fuel, "input_out_of_bounds",
-                                           f"alloc({len(input)}) returned {in_ptr}, outside the guest's memory")
+                return self._abi_violation(
+                    store,
+                    fuel,
+                    "input_out_of_bounds",
+                    f"alloc({len(input)}) returned {in_ptr}, outside the guest's memory",
+                )
             memory.write(store, input, in_ptr)
             packed = run(store, _abi.to_i32(in_ptr), _abi.to_i32(len(input)))
         except wasmtime.Trap as trap:
@@ -255,13 +350,20 @@ class Sandbox:
             return self._trap(trap, fuel, _fuel_used(store, fuel), memory_full=full)
         out_ptr, out_len = _abi.unpack_output(packed)
         if out_len > self.limits.output_bytes:
-            return TaskOutcome(TaskStatus.OUTPUT_TOO_LARGE, fuel_used=_fuel_used(store, fuel),
-                               limit=self.limits.output_bytes,
-                               detail=f"output of {out_len} bytes exceeds the limit of {self.limits.output_bytes}")
+            return TaskOutcome(
+                TaskStatus.OUTPUT_TOO_LARGE,
+                fuel_used=_fuel_used(store, fuel),
+                limit=self.limits.output_bytes,
+                detail=f"output of {out_len} bytes exceeds the limit of {self.limits.output_bytes}",
+            )
         if not _abi.in_bounds(out_ptr, out_len, memory.data_len(store)):
-            return self._abi_violation(store, fuel, "output_out_of_bounds",
-                                       f"output range [{out_ptr}, {out_ptr + out_len}) is outside the guest's "
-                                       f"{memory.data_len(store)}-byte memory")
+            return self._abi_violation(
+                store,
+                fuel,
+                "output_out_of_bounds",
+                f"output range [{out_ptr}, {out_ptr + out_len}) is outside the guest's "
+                f"{memory.data_len(store)}-byte memory",
+            )
         output = bytes(memory.read(store, out_ptr, out_ptr + out_len))
         return TaskOutcome(TaskStatus.OK, output=output, fuel_used=_fuel_used(store, fuel))
 
@@ -269,6 +371,8 @@ class Sandbox:
         code = trap.trap_code
         if code is wasmtime.TrapCode.OUT_OF_FUEL:
             return TaskOutcome(TaskStatus.OUT_OF_FUEL, fuel_used=fuel, limit=fuel, detail=f"spent all {fuel} fuel")
+        if code is wasmtime.TrapCode.INTERRUPT:
+            raise RunInterrupted("the run was stopped from outside: it has no answer")
         message = _describe(trap)
         if memory_full:
             return self._memory_limit(fuel_used, f"trapped with memory at the limit: {message}")
@@ -276,8 +380,7 @@ class Sandbox:
         return TaskOutcome(TaskStatus.TRAP, fuel_used=fuel_used, code=name, detail=message)
 
     def _memory_limit(self, fuel_used: int, detail: str) -> TaskOutcome:
-        return TaskOutcome(TaskStatus.MEMORY_LIMIT, fuel_used=fuel_used, limit=self.limits.memory_bytes,
-                           detail=detail)
+        return TaskOutcome(TaskStatus.MEMORY_LIMIT, fuel_used=fuel_used, limit=self.limits.memory_bytes, detail=detail)
 
     @staticmethod
     def _abi_violation(store: wasmtime.Store, fuel: int, code: str, detail: str) -> TaskOutcome:

@@ -2,21 +2,18 @@
 
 The public names below are the ones other layers use; the modules stay
 importable for their details (``kura.crypto.aead``, ``kura.crypto.shamir``,
-``kura.crypto.merkle``, ``kura.crypto.share``, ``kura.crypto.gf256``,
-``kura.crypto.msr``, ``kura.crypto.rs``, ``kura.crypto.ecies``).
+``kura.crypto.merkle``, ``kura.crypto.share``, ``kura.crypto.ecies``); the erasure and
+regenerating codes the codec applies are in :mod:`kura.codes`.
 """
 
 from kura.crypto.codec import EncodedFile, decode_bytes, decode_file, encode_bytes, encode_file
 from kura.crypto.merkle import CHUNK_SIZE, MerkleBuilder, merkle_proof, merkle_root, verify_proof
-from kura.crypto.params import CodeParams, Scheme
 from kura.crypto.share import ShareHeader, ShareInfo, verify_stream
 
 __all__ = [
     "CHUNK_SIZE",
-    "CodeParams",
     "EncodedFile",
     "MerkleBuilder",
-    "Scheme",
     "ShareHeader",
     "ShareInfo",
     "decode_bytes",

@@ -1,4 +1,4 @@
-"""The file codec: a file in, ``n`` self-verifying share streams out, and back.
+"""The file codec: a file in, ``n`` share streams out, and back.
 
 Schemes (``params.scheme``):
 
@@ -12,11 +12,12 @@ Schemes (``params.scheme``):
 - **SHAMIR** — every byte of the file is Shamir-shared; each body is as large
   as the file. Information-theoretic; for small data such as manifests.
 
-Each share is written in the format of :mod:`kura.crypto.share` (header, body,
-trailer). Encoding and decoding stream in batches of whole code stripes, so
-memory stays at a few batches (a few MiB) whatever the file size. Decoding
-verifies shares (header, trailer digest, the manifest's SHA-256, file id and
-index) before it uses any of them, and uses the first ``k`` that pass.
+Each share is written in the format of :mod:`kura.crypto.share` (header and body,
+with the Merkle root as its identity). Encoding and decoding stream in batches of whole
+code stripes, so memory stays at a few batches (a few MiB) whatever the file
+size, and each share byte is hashed exactly once (into its share's Merkle tree).
+Decoding verifies shares (header, file id, index and the manifest's Merkle root)
+before it uses any of them, and uses the first ``k`` that pass.
 """
 
 from __future__ import annotations
@@ -25,19 +26,20 @@ import functools
 import io
 import os
 import secrets
-from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, Self
 
 import numpy as np
 
+from kura.codes.msr import ProductMatrixMSR
+from kura.codes.params import CodeParams, Scheme
+from kura.codes.rs import ReedSolomon
 from kura.crypto import aead, shamir
-from kura.crypto.msr import ProductMatrixMSR
-from kura.crypto.params import CodeParams, Scheme
-from kura.crypto.rs import ReedSolomon
 from kura.crypto.share import (
     FILE_ID_SIZE,
+    FORMAT_VERSION,
     HEADER_SIZE,
     ShareHeader,
     ShareInfo,
@@ -51,13 +53,17 @@ from kura.errors import CodecError, NotEnoughSharesError, ShareIntegrityError
 Progress = Callable[[int], None]
 """Called with a count of plaintext bytes each time a batch is done."""
 
-_CODED_BATCH = 4 << 20
-"""Sealed bytes per erasure-coded batch (rounded to whole stripes)."""
+_CODED_BATCH = 1 << 20
+"""Sealed bytes per erasure-coded batch (rounded to whole stripes): small enough that the rows of one batch are
+hashed while the next is sealed and coded, even in a file of a few MiB."""
 _SHAMIR_OUTPUT = 8 << 20
 """Share bytes produced per Shamir batch, all n shares together."""
 _HASH_POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="kura-share-hash")
 """Threads hashing and writing share rows (the hashing runs outside the GIL), shared by every encode of the
 process and started on first use."""
+_INLINE_ROWS = 256 << 10
+"""Below this many bytes a batch's rows are hashed and written by the caller: handing them to the pool would
+cost more than the work (small files, the tails of large ones)."""
 _NO_PREFIX = bytes(aead.NONCE_PREFIX_SIZE)
 _NO_KEY = bytes(aead.KEY_SIZE)
 
@@ -127,13 +133,19 @@ class EncodedFile:
     def codec_fields(self) -> dict[str, Any]:
         """The codec's own parameters as plain JSON, for the manifest's ``codec`` field."""
         return {
-            "format": 1, "sealed_size": self.sealed_size, "segment_size": self.segment_size,
+            "format": FORMAT_VERSION,
+            "sealed_size": self.sealed_size,
+            "segment_size": self.segment_size,
             "nonce_prefix": self.nonce_prefix.hex(),
         }
 
     @classmethod
     def from_manifest(
-        cls, file_id: bytes, params: CodeParams, plaintext_size: int, codec: Mapping[str, Any],
+        cls,
+        file_id: bytes,
+        params: CodeParams,
+        plaintext_size: int,
+        codec: Mapping[str, Any],
         shares: Sequence[ShareInfo],
     ) -> EncodedFile:
         """Rebuild the description from a manifest's fields (the inverse of :meth:`codec_fields`).
@@ -141,12 +153,19 @@ class EncodedFile:
         Raises:
             CodecError: if the codec fields are missing or of another format.
         """
-        if codec.get("format") != 1:
-            raise CodecError(f"codec format {codec.get('format')!r} in the manifest, this kura reads format 1")
+        if codec.get("format") != FORMAT_VERSION:
+            raise CodecError(
+                f"codec format {codec.get('format')!r} in the manifest, this kura reads format {FORMAT_VERSION}"
+            )
         try:
             return cls(
-                file_id, params, plaintext_size, int(codec["sealed_size"]), int(codec["segment_size"]),
-                bytes.fromhex(codec["nonce_prefix"]), tuple(sorted(shares, key=lambda s: s.index)),
+                file_id,
+                params,
+                plaintext_size,
+                int(codec["sealed_size"]),
+                int(codec["segment_size"]),
+                bytes.fromhex(codec["nonce_prefix"]),
+                tuple(sorted(shares, key=lambda s: s.index)),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise CodecError(f"the manifest's codec fields are incomplete or malformed: {exc!r}") from exc
@@ -169,8 +188,8 @@ def _coded_batch(code: ErasureCode) -> int:
 class _BatchWriter:
     """Hands each batch's rows to the n share writers on a thread pool, one batch behind the caller.
 
-    Each row is hashed (SHA-256 and Merkle leaves, both outside the GIL, as two
-    jobs) and written by pool threads while the caller seals and encodes the next batch.
+    Each row is hashed into its share's Merkle tree (outside the GIL) and written by
+    pool threads while the caller seals and encodes the next batch.
     A share's rows still reach its sink in order: a batch starts only after the
     previous one is done. Used as a context manager, it never leaves a row
     being written behind, even when the encode fails.
@@ -188,10 +207,12 @@ class _BatchWriter:
         :meth:`flush` returns.
         """
         self.flush()
+        if rows.nbytes < _INLINE_ROWS:
+            for writer, row in zip(self.writers, rows, strict=True):
+                writer.write_body(row)
+            return
         self._pending = [
-            self._pool.submit(job)
-            for writer, row in zip(self.writers, rows, strict=True)
-            for job in writer.body_jobs(row)
+            self._pool.submit(writer.write_body, row) for writer, row in zip(self.writers, rows, strict=True)
         ]
 
     def flush(self) -> None:
@@ -201,7 +222,7 @@ class _BatchWriter:
         for future in pending:
             future.result()
 
-    def __enter__(self) -> _BatchWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
@@ -212,8 +233,13 @@ class _BatchWriter:
 
 
 def encode_file(
-    src: BinaryIO, params: CodeParams, sinks: Sequence[BinaryIO], progress: Progress | None = None, *,
-    file_id: bytes | None = None, segment_size: int = aead.DEFAULT_SEGMENT_SIZE,
+    src: BinaryIO,
+    params: CodeParams,
+    sinks: Sequence[BinaryIO],
+    progress: Progress | None = None,
+    *,
+    file_id: bytes | None = None,
+    segment_size: int = aead.DEFAULT_SEGMENT_SIZE,
 ) -> EncodedFile:
     """Encode the rest of ``src`` into ``params.n`` shares, one per sink.
 
@@ -279,7 +305,11 @@ def _share_plaintext(src: BinaryIO, size: int, params: CodeParams, out: _BatchWr
 
 
 def _code_sealed(
-    segments: Iterable[memoryview], code: ErasureCode, n: int, out: _BatchWriter, report: Progress,
+    segments: Iterable[memoryview],
+    code: ErasureCode,
+    n: int,
+    out: _BatchWriter,
+    report: Progress,
 ) -> None:
     """Fill whole-stripe batches from the sealed segments and erasure-code each one.
 
@@ -307,14 +337,18 @@ def _code_sealed(
 
 
 def decode_file(
-    shares: Mapping[int, BinaryIO], dst: BinaryIO, expected: EncodedFile, progress: Progress | None = None, *,
+    shares: Mapping[int, BinaryIO],
+    dst: BinaryIO,
+    expected: EncodedFile,
+    progress: Progress | None = None,
+    *,
     verified: bool = False,
 ) -> tuple[int, ...]:
     """Verify shares and rebuild the file into ``dst``.
 
-    Shares are verified in index order (header, trailer digest, the manifest's
-    SHA-256, file id, index, and agreement with ``expected``) until ``k`` pass;
-    only those are read again to decode.
+    Shares are verified in index order (header, file id, index, the manifest's
+    Merkle root, and agreement with ``expected``), ``k`` at a time on the hashing
+    threads, until ``k`` pass; only those are read again to decode.
 
     Args:
         shares: Share index → seekable stream positioned at the share's start.
@@ -322,7 +356,7 @@ def decode_file(
         expected: The file's description from its manifest.
         progress: Called with plaintext byte counts as they are written.
         verified: Every stream already passed the whole check against ``expected`` (a
-            :class:`~kura.crypto.share.ShareVerifier` with the manifest's SHA-256, fed while the
+            :class:`~kura.crypto.share.ShareVerifier` with the manifest's Merkle root, fed while the
             share was downloaded) and cannot have changed since: only the headers are read again.
 
     Returns:
@@ -335,23 +369,15 @@ def decode_file(
     params = expected.params
     good: dict[int, tuple[BinaryIO, ShareHeader]] = {}
     bad: dict[int, str] = {}
-    for index in sorted(shares):
-        if len(good) == params.k:
-            break
-        stream = shares[index]
-        try:
-            start = stream.tell()
-            if verified:
-                header = read_header(stream)
-                check_belongs(header, expected.file_id, index)
-            else:
-                header = verify_stream(stream, expected.file_id, index, expected.share(index).sha256)
-            _check_expected(header, expected)
-            stream.seek(start + HEADER_SIZE)
-        except (ShareIntegrityError, OSError) as exc:
-            bad[index] = str(exc)
-            continue
-        good[index] = (stream, header)
+    candidates = sorted(shares)
+    while len(good) < params.k and candidates:
+        batch, candidates = candidates[: params.k - len(good)], candidates[params.k - len(good) :]
+        checks = {index: _HASH_POOL.submit(_check_share, shares[index], index, expected, verified) for index in batch}
+        for index, check in checks.items():
+            try:
+                good[index] = (shares[index], check.result())
+            except (ShareIntegrityError, OSError) as exc:
+                bad[index] = str(exc)
     if len(good) < params.k:
         reasons = "; ".join(f"share {index}: {reason}" for index, reason in sorted(bad.items())) or "none given"
         raise NotEnoughSharesError(
@@ -371,12 +397,42 @@ def decode_file(
     return tuple(sorted(good))
 
 
+def _check_share(stream: BinaryIO, index: int, expected: EncodedFile, verified: bool) -> ShareHeader:
+    """Check share ``index`` against ``expected`` and leave ``stream`` at the start of its body.
+
+    Raises:
+        ShareIntegrityError: if it is not that share, intact (only its header is read when ``verified``).
+        OSError: if the stream cannot be read.
+    """
+    start = stream.tell()
+    if verified:
+        header = read_header(stream)
+        check_belongs(header, expected.file_id, index)
+    else:
+        header = verify_stream(stream, expected.file_id, index, expected.share(index).merkle_root)
+    _check_expected(header, expected)
+    stream.seek(start + HEADER_SIZE)
+    return header
+
+
 def _check_expected(header: ShareHeader, expected: EncodedFile) -> None:
-    """A share that hashes right must also describe the file the manifest describes."""
-    wanted = (expected.params, expected.plaintext_size, expected.sealed_size, expected.segment_size,
-              expected.nonce_prefix, expected.share(header.index).size)
-    found = (header.params, header.plaintext_size, header.sealed_size, header.segment_size, header.nonce_prefix,
-             header.share_size)
+    """A share whose root is right must also describe the file the manifest describes."""
+    wanted = (
+        expected.params,
+        expected.plaintext_size,
+        expected.sealed_size,
+        expected.segment_size,
+        expected.nonce_prefix,
+        expected.share(header.index).size,
+    )
+    found = (
+        header.params,
+        header.plaintext_size,
+        header.sealed_size,
+        header.segment_size,
+        header.nonce_prefix,
+        header.share_size,
+    )
     if wanted != found:
         raise ShareIntegrityError(
             f"the share header {found} disagrees with the manifest {wanted}: the share or the manifest is wrong"
@@ -404,9 +460,7 @@ def _read_block(stream: BinaryIO, size: int, index: int) -> bytes:
     return block
 
 
-def _decode_sealed(
-    streams: Mapping[int, BinaryIO], code: ErasureCode, sealed_size: int, out: aead.Writable
-) -> None:
+def _decode_sealed(streams: Mapping[int, BinaryIO], code: ErasureCode, sealed_size: int, out: aead.Writable) -> None:
     batch_size = _coded_batch(code)
     for start in range(0, sealed_size, batch_size):
         length = min(batch_size, sealed_size - start)
@@ -424,9 +478,7 @@ def _combine_plaintext(streams: Mapping[int, BinaryIO], size: int, n: int, out: 
         out.write(shamir.combine_rows(points, rows).data)
 
 
-def encode_bytes(
-    data: bytes, params: CodeParams, *, file_id: bytes | None = None
-) -> tuple[EncodedFile, list[bytes]]:
+def encode_bytes(data: bytes, params: CodeParams, *, file_id: bytes | None = None) -> tuple[EncodedFile, list[bytes]]:
     """Encode an in-memory ``data`` (small files, manifests); see :func:`encode_file`."""
     sinks = [io.BytesIO() for _ in range(params.n)]
     encoded = encode_file(io.BytesIO(data), params, sinks, file_id=file_id)

@@ -77,7 +77,8 @@ def decrypt(private_key: ec.EllipticCurvePrivateKey, sealed: bytes, *, aad: byte
         raise DecryptionError(f"not a kura ECIES v{VERSION} message ({len(sealed)} bytes)")
     ephemeral_bytes, nonce, body = sealed[1 : 1 + _POINT], sealed[1 + _POINT : _OVERHEAD - 16], sealed[_OVERHEAD - 16 :]
     ephemeral = load_public_key(ephemeral_bytes)
-    key = _derive(private_key.exchange(ec.ECDH(), ephemeral), ephemeral_bytes, public_key_bytes(private_key.public_key()))
+    shared = private_key.exchange(ec.ECDH(), ephemeral)
+    key = _derive(shared, ephemeral_bytes, public_key_bytes(private_key.public_key()))
     try:
         return AESGCM(key).decrypt(nonce, body, aad)
     except InvalidTag as exc:

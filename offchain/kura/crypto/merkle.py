@@ -6,7 +6,7 @@ so the rule is small and fixed:
 - The data is cut into chunks of ``CHUNK_SIZE`` = 1024 bytes; the last chunk is
   the remaining bytes as they are (shorter, never padded). Empty data is one
   empty chunk, so there is always at least one leaf. (A commitment over
-  fixed-size records, e.g. ``kura.storage.commitment``, passes the record size
+  fixed-size records, e.g. ``kura.storage.shared.commitment``, passes the record size
   as ``chunk_size``: each record is one chunk.)
 - ``leaf = sha256(0x00 ‖ chunk)``.
 - The leaves are padded with ``bytes32(0)`` leaves up to the next power of two

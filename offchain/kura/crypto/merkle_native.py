@@ -2,13 +2,13 @@
 
 Hashing every 1 KiB chunk of every share is most of what encoding costs; in
 Python each chunk costs two hashlib round trips (the leaf and, on average, one
-inner node) of interpreter overhead, about 4 µs per KiB. The crate does the same
-work with the ``sha2`` crate (which uses the processor's SHA extensions when it
-has them) at several times the speed, and ctypes releases the GIL during the
-call, so the codec's other threads keep running.
+inner node) of interpreter overhead. The crate does the same work with the ``sha2``
+crate (which uses the processor's SHA extensions when it has them) without that
+overhead (its speed is in ``benchmarks/README.md``), and ctypes releases the GIL
+during the call, so the codec's other threads keep running.
 
 ``kura setup`` (``make setup``) builds the crate with ``cargo`` into
-``build/native/``. :func:`load` returns ``None`` when the library is not there;
+``build/native/`` (:mod:`kura.devtools.native`). :func:`load` returns ``None`` when the library is not there;
 :mod:`kura.crypto.merkle` then warns and uses its Python kernel, which gives the
 same roots.
 """
@@ -17,56 +17,27 @@ from __future__ import annotations
 
 import ctypes
 import os
-import shutil
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from kura.errors import CodecError, SetupError
-from kura.paths import project_root
-from kura.toolrun import run_tool
+from kura.paths import native_build_dir
 
 MAX_HEIGHT = 64
 """Subtree slots in a builder state (one per bit of the 64-bit leaf count)."""
 SLOT_BYTES = 32
-_LIBRARY = "libkura_merkle.dylib" if sys.platform == "darwin" else "libkura_merkle.so"
+LIBRARY = "libkura_merkle.dylib" if sys.platform == "darwin" else "libkura_merkle.so"
 _OK = 0
 
 Buffer = bytes | bytearray | memoryview
 
 
-def crate_dir() -> Path:
-    """The Rust crate's folder (``offchain/native``)."""
-    return project_root() / "offchain" / "native"
-
-
-def _target_dir() -> Path:
-    """Cargo's target folder for the crate."""
-    return project_root() / "build" / "native"
-
-
 def library_path() -> Path:
     """Where set-up puts the built library: ``KURA_MERKLE_LIB`` if set, else ``build/native/release/``."""
     configured = os.environ.get("KURA_MERKLE_LIB")
-    return Path(configured) if configured else _target_dir() / "release" / _LIBRARY
-
-
-def build(log: Callable[[str], None] = print) -> Path:
-    """Build the crate with ``cargo`` (a no-op in a second when nothing changed) and return the library.
-
-    Raises:
-        SetupError: if cargo is missing or the build fails (with cargo's last lines).
-    """
-    cargo = shutil.which("cargo")
-    if cargo is None:
-        raise SetupError("cargo is needed to build kura's native Merkle kernel and is not on PATH: install Rust")
-    target = _target_dir()
-    log("building the native Merkle kernel (offchain/native) with cargo")
-    run_tool([cargo, "build", "--release", "--locked", "--quiet", "--manifest-path",
-              str(crate_dir() / "Cargo.toml"), "--target-dir", str(target)])
-    return target / "release" / _LIBRARY
+    return Path(configured) if configured else native_build_dir() / "release" / LIBRARY
 
 
 class NativeMerkle:
@@ -81,7 +52,11 @@ class NativeMerkle:
         self._push = library.kura_merkle_push_chunks
         self._push.restype = ctypes.c_int32
         self._push.argtypes = [
-            ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint64),
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_size_t,
+            ctypes.c_void_p,
+            ctypes.POINTER(ctypes.c_uint64),
         ]
 
     def push_chunks(self, data: Buffer, chunk_size: int, slots: bytearray, leaf_count: int) -> int:
@@ -104,8 +79,7 @@ class NativeMerkle:
         view = np.frombuffer(data, dtype=np.uint8)
         count = ctypes.c_uint64(leaf_count)
         slot_buffer = (ctypes.c_char * len(slots)).from_buffer(slots)
-        status = self._push(view.ctypes.data, view.size, chunk_size, ctypes.addressof(slot_buffer),
-                            ctypes.byref(count))
+        status = self._push(view.ctypes.data, view.size, chunk_size, ctypes.addressof(slot_buffer), ctypes.byref(count))
         if status != _OK:
             raise CodecError(f"the native Merkle kernel refused chunk size {chunk_size} at leaf {leaf_count}")
         return count.value

@@ -2,7 +2,7 @@
 
 Every byte ``s`` of the secret gets its own polynomial
 ``f(x) = s + a_1 x + ... + a_{k-1} x^{k-1}`` over GF(2^8) (the field of
-:mod:`kura.crypto.gf256`) with uniformly random ``a_i``; share ``x`` (for
+:mod:`kura.codes.gf256`) with uniformly random ``a_i``; share ``x`` (for
 ``x = 1..n``) holds ``f(x)`` for every byte. Any ``k`` shares give ``f(0)`` back
 by Lagrange interpolation; any ``k - 1`` are consistent with every possible
 secret, each by exactly one polynomial, so they reveal nothing about it.
@@ -20,8 +20,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from kura.crypto import gf256
-from kura.crypto.params import MAX_SHARES
+from kura.codes import gf256
+from kura.codes.params import MAX_SHARES
 from kura.errors import CodecError
 
 RandomBytes = Callable[[int], bytes]
@@ -57,21 +57,29 @@ def split_rows(secret: np.ndarray, k: int, n: int, rng: RandomBytes = secrets.to
     return gf256.matmul(gf256.vandermonde(list(range(1, n + 1)), k), coefficients)
 
 
-def lagrange_weights(points: Sequence[int]) -> np.ndarray:
-    """The weights ``w`` with ``f(0) = sum_j w_j f(x_j)`` for every polynomial of degree < ``len(points)``.
+def lagrange_weights(points: Sequence[int], at: int = 0) -> np.ndarray:
+    """The weights ``w`` with ``f(at) = sum_j w_j f(x_j)`` for every polynomial of degree < ``len(points)``.
+
+    ``at = 0`` recovers the secret; another ``at`` rebuilds the share at that x-coordinate
+    (:mod:`kura.crypto.key_repair`).
 
     Raises:
-        CodecError: if the points are not distinct values in ``1..255``.
+        CodecError: if the points are not distinct values in ``1..255``, or ``at`` is one of them or outside
+            ``0..255``.
     """
     if not points or len(set(points)) != len(points) or not all(1 <= x <= MAX_SHARES for x in points):
         raise CodecError(f"share x-coordinates must be distinct values in 1..{MAX_SHARES}, got {list(points)}")
+    if not 0 <= at <= MAX_SHARES or at in points:
+        raise CodecError(
+            f"the x-coordinate to evaluate at ({at}) must be in 0..{MAX_SHARES} and not one of the shares given"
+        )
     weights = np.empty(len(points), dtype=np.uint8)
     for j, xj in enumerate(points):
         numerator, denominator = 1, 1
         for xm in points:
             if xm != xj:
-                numerator = gf256.mul(numerator, xm)
-                denominator = gf256.mul(denominator, xm ^ xj)
+                numerator = gf256.mul(numerator, at ^ xm)
+                denominator = gf256.mul(denominator, xj ^ xm)
         weights[j] = gf256.mul(numerator, gf256.inv(denominator))
     return weights
 

@@ -1,10 +1,10 @@
-"""The share format: a versioned header, the body, and a trailer digest.
+"""The share format: a versioned header and the body; the share's Merkle root is its identity.
 
-Each share is a self-describing stream (format version 1, big-endian)::
+Each share is a self-describing stream (format version 2, big-endian)::
 
     header (112 bytes)
         magic            4   b"KURA"
-        version          1   1
+        version          1   2
         scheme           1   1 = shamir, 2 = rs, 3 = msr
         k, n, index      3   threshold, share count, this share's index (0-based; Shamir x = index + 1)
         file id         32   random per file version (the share salt)
@@ -16,14 +16,15 @@ Each share is a self-describing stream (format version 1, big-endian)::
         nonce prefix     7   AEAD nonce prefix (zeros for shamir)
         key share       32   this share of the Shamir-shared AES key (zeros for shamir)
     body (body size bytes)
-    trailer (32 bytes): SHA-256(header ‖ body)
 
-The trailer digest comes last so a share can be written in one pass while the
-body is produced. It catches accidental damage; against an attacker, the manifest
-keeps each whole share's SHA-256 (also its IPFS CID) and the chain keeps its
-Merkle root, both over the whole share as stored (header, body and trailer), so
-an audit proves possession of the key share too. :class:`ShareWriter` computes
-both while the share is written.
+A share is identified by one digest: the Merkle root (:mod:`kura.crypto.merkle`)
+over the whole share as stored, header included, so an audit proves possession of
+the key share too. The manifest records it, the chain commits to it (through the
+shares root of ``FileRegistry``), and every check of a share, from a download to a
+repair, recomputes it: each share byte is hashed once when it is written and once
+when it is checked, never twice. (Format 1 also kept a SHA-256 trailer and a
+whole-share SHA-256, which only repeated that pass.) :class:`ShareWriter` computes
+the root while the share is written, :class:`ShareVerifier` while it is read.
 
 Because the file id is random per file version and sits in every header (and the
 AES key and Shamir coefficients are fresh too), equal files never give equal
@@ -32,22 +33,18 @@ shares, so share CIDs do not reveal that two users store the same file.
 
 from __future__ import annotations
 
-import hashlib
 import struct
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import BinaryIO
 
+from kura.codes.params import CodeParams, Scheme
 from kura.crypto.aead import KEY_SIZE, NONCE_PREFIX_SIZE
 from kura.crypto.merkle import CHUNK_SIZE, MerkleBuilder
-from kura.crypto.params import CodeParams, Scheme
 from kura.errors import CodecError, ShareIntegrityError
 
 MAGIC = b"KURA"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 FILE_ID_SIZE = 32
-TRAILER_SIZE = 32
 _LAYOUT = struct.Struct(">4sBBBBB32sQQQII7s32s")
 HEADER_SIZE = _LAYOUT.size
 _READ_BLOCK = 1 << 20
@@ -93,8 +90,11 @@ class ShareHeader:
     def __post_init__(self) -> None:
         if not 0 <= self.index < self.params.n:
             raise CodecError(f"share index {self.index} is outside 0..{self.params.n - 1}")
-        sizes = {"file id": (self.file_id, FILE_ID_SIZE), "nonce prefix": (self.nonce_prefix, NONCE_PREFIX_SIZE),
-                 "key share": (self.key_share, KEY_SIZE)}
+        sizes = {
+            "file id": (self.file_id, FILE_ID_SIZE),
+            "nonce prefix": (self.nonce_prefix, NONCE_PREFIX_SIZE),
+            "key share": (self.key_share, KEY_SIZE),
+        }
         for name, (value, size) in sizes.items():
             if len(value) != size:
                 raise CodecError(f"the {name} has {size} bytes, got {len(value)}")
@@ -105,15 +105,26 @@ class ShareHeader:
 
     @property
     def share_size(self) -> int:
-        """Bytes of the whole share: header, body and trailer."""
-        return HEADER_SIZE + self.body_size + TRAILER_SIZE
+        """Bytes of the whole share: header and body."""
+        return HEADER_SIZE + self.body_size
 
     def to_bytes(self) -> bytes:
         """The header's 112-byte encoding."""
         return _LAYOUT.pack(
-            MAGIC, FORMAT_VERSION, _SCHEME_CODES[self.params.scheme], self.params.k, self.params.n, self.index,
-            self.file_id, self.plaintext_size, self.sealed_size, self.body_size, self.segment_size, self.chunk_size,
-            self.nonce_prefix, self.key_share,
+            MAGIC,
+            FORMAT_VERSION,
+            _SCHEME_CODES[self.params.scheme],
+            self.params.k,
+            self.params.n,
+            self.index,
+            self.file_id,
+            self.plaintext_size,
+            self.sealed_size,
+            self.body_size,
+            self.segment_size,
+            self.chunk_size,
+            self.nonce_prefix,
+            self.key_share,
         )
 
     @classmethod
@@ -126,8 +137,22 @@ class ShareHeader:
         """
         if len(data) < HEADER_SIZE:
             raise _truncated_header(len(data))
-        (magic, version, scheme, k, n, index, file_id, plaintext_size, sealed_size, body_size, segment_size,
-         chunk_size, nonce_prefix, key_share) = _LAYOUT.unpack_from(data)
+        (
+            magic,
+            version,
+            scheme,
+            k,
+            n,
+            index,
+            file_id,
+            plaintext_size,
+            sealed_size,
+            body_size,
+            segment_size,
+            chunk_size,
+            nonce_prefix,
+            key_share,
+        ) = _LAYOUT.unpack_from(data)
         if magic != MAGIC:
             raise ShareIntegrityError(f"wrong magic {bytes(magic)!r}: this is not a kura share")
         if version != FORMAT_VERSION:
@@ -138,8 +163,16 @@ class ShareHeader:
             raise ShareIntegrityError(f"unknown scheme code {scheme} in the share header")
         try:
             return cls(
-                CodeParams(_SCHEMES[scheme], k, n), index, file_id, plaintext_size, sealed_size, body_size,
-                segment_size, nonce_prefix, key_share, chunk_size,
+                CodeParams(_SCHEMES[scheme], k, n),
+                index,
+                file_id,
+                plaintext_size,
+                sealed_size,
+                body_size,
+                segment_size,
+                nonce_prefix,
+                key_share,
+                chunk_size,
             )
         except CodecError as exc:
             raise ShareIntegrityError(f"impossible share header: {exc}") from exc
@@ -151,26 +184,23 @@ class ShareInfo:
 
     Attributes:
         index: Share index.
-        size: Bytes of the whole share (header, body, trailer).
-        sha256: SHA-256 of the whole share (its raw-block CID's digest).
-        merkle_root: Merkle root over the whole share's chunks (audited on chain).
+        size: Bytes of the whole share (header and body).
+        merkle_root: Merkle root over the whole share's chunks: the share's identity, audited on chain.
         chunk_count: Leaves of that tree.
     """
 
     index: int
     size: int
-    sha256: bytes
     merkle_root: bytes
     chunk_count: int
 
 
 class ShareWriter:
-    """Writes one share to ``sink``: the header at once, then the body as it comes, then the trailer.
+    """Writes one share to ``sink``: the header at once, then the body as it comes.
 
-    It hashes as it writes (the whole-share SHA-256 and the Merkle leaves), so a
-    share is written in one pass. One writer is not thread-safe, but writers of
-    different shares may run on different threads, and :meth:`body_jobs` splits one
-    piece's work in two that may run at once: the hashing releases the GIL.
+    It adds every byte to the share's Merkle tree as it writes, so a share is
+    written and hashed in one pass. One writer is not thread-safe, but writers of
+    different shares may run on different threads at once (the hashing releases the GIL).
 
     Args:
         sink: Where the share goes.
@@ -180,31 +210,16 @@ class ShareWriter:
     def __init__(self, sink: BinaryIO, header: ShareHeader) -> None:
         self._sink = sink
         self._header = header
-        self._sha = hashlib.sha256()
         self._merkle = MerkleBuilder(header.chunk_size)
         self._body_written = 0
         self._put(header.to_bytes())
 
     def _put(self, data: Buffer) -> None:
-        for job in self._halves(data):
-            job()
+        self._merkle.update(data)
+        self._sink.write(data)
 
     def write_body(self, data: Buffer) -> None:
-        """Append body bytes.
-
-        Raises:
-            CodecError: if more body bytes arrive than the header announces.
-        """
-        for job in self.body_jobs(data):
-            job()
-
-    def body_jobs(self, data: Buffer) -> tuple[Callable[[], None], Callable[[], None]]:
-        """Take ``data`` as the next body bytes and return the two halves of writing them.
-
-        The first hashes them into the whole-share SHA-256 and writes them to the
-        sink, the second adds them to the Merkle tree. The two may run at the same
-        time on different threads (both hash outside the GIL); a writer's jobs for
-        one piece must be done before those for the next piece start.
+        """Append body bytes (hash them into the share's tree and write them to the sink).
 
         Raises:
             CodecError: if more body bytes arrive than the header announces.
@@ -212,30 +227,20 @@ class ShareWriter:
         self._body_written += len(data)
         if self._body_written > self._header.body_size:
             raise CodecError(f"share {self._header.index} got more body bytes than its {self._header.body_size}")
-        return self._halves(data)
-
-    def _halves(self, data: Buffer) -> tuple[Callable[[], None], Callable[[], None]]:
-        return partial(self._hash_and_write, data), partial(self._merkle.update, data)
-
-    def _hash_and_write(self, data: Buffer) -> None:
-        self._sha.update(data)
-        self._sink.write(data)
+        self._put(data)
 
     def finish(self) -> ShareInfo:
-        """Write the trailer and return the share's facts.
+        """Return the share's facts once its whole body is written.
 
         Raises:
             CodecError: if fewer body bytes were written than the header announces.
         """
         if self._body_written != self._header.body_size:
             raise CodecError(
-                f"share {self._header.index} got {self._body_written} body bytes, its header says {self._header.body_size}"
+                f"share {self._header.index} got {self._body_written} body bytes, "
+                f"its header says {self._header.body_size}"
             )
-        self._put(self._sha.copy().digest())
-        return ShareInfo(
-            self._header.index, self._header.share_size, self._sha.digest(), self._merkle.root(),
-            self._merkle.leaf_count,
-        )
+        return ShareInfo(self._header.index, self._header.share_size, self._merkle.root(), self._merkle.leaf_count)
 
 
 def read_header(stream: BinaryIO) -> ShareHeader:
@@ -271,18 +276,17 @@ class ShareVerifier:
     Args:
         file_id: The file the share must belong to.
         index: The index it must have.
-        sha256: The whole share's digest from the manifest, if known.
+        merkle_root: The share's Merkle root, from the manifest or the chain's commitment.
     """
 
-    def __init__(self, file_id: bytes, index: int, sha256: bytes | None = None) -> None:
+    def __init__(self, file_id: bytes, index: int, merkle_root: bytes) -> None:
         self._file_id = file_id
         self._index = index
-        self._sha256 = sha256
-        self._digest = hashlib.sha256()
+        self._root = merkle_root
+        self._merkle = MerkleBuilder(CHUNK_SIZE)
         self._head = bytearray()
         self._header: ShareHeader | None = None
         self._body_left = 0
-        self._trailer = bytearray()
 
     def update(self, data: Buffer) -> None:
         """Take the next bytes of the share.
@@ -300,18 +304,14 @@ class ShareVerifier:
             header = ShareHeader.from_bytes(self._head)
             check_belongs(header, self._file_id, self._index)
             self._header = header
-            self._digest.update(self._head)
-            self._body_left = self._header.body_size
-        body = view[: self._body_left]
-        if len(body):
-            self._digest.update(body)
-            self._body_left -= len(body)
-        view = view[len(body):]
-        if len(view) > TRAILER_SIZE - len(self._trailer):
+            self._merkle.update(self._head)
+            self._body_left = header.body_size
+        if len(view) > self._body_left:
             raise ShareIntegrityError(
                 f"the share is longer than the {self._header.share_size} bytes its header announces"
             )
-        self._trailer += view
+        self._merkle.update(view)
+        self._body_left -= len(view)
 
     def finish(self) -> ShareHeader:
         """Decide on everything fed so far.
@@ -320,40 +320,34 @@ class ShareVerifier:
             The verified header.
 
         Raises:
-            ShareIntegrityError: if the share is truncated, its trailer does not match its header and
-                body, or its SHA-256 is not the manifest's.
+            ShareIntegrityError: if the share is truncated or its Merkle root is not the expected one.
         """
         if self._header is None:
             raise _truncated_header(len(self._head))
         if self._body_left:
             present = self._header.body_size - self._body_left
             raise ShareIntegrityError(f"truncated body: {present} of {self._header.body_size} bytes present")
-        if len(self._trailer) != TRAILER_SIZE:
-            raise ShareIntegrityError(f"truncated share: the {TRAILER_SIZE}-byte trailer digest is missing")
-        if self._trailer != self._digest.digest():
-            raise ShareIntegrityError("hash mismatch: the header or body does not match the share's trailer digest")
-        whole = self._digest.copy()
-        whole.update(self._trailer)
-        if self._sha256 is not None and whole.digest() != self._sha256:
-            raise ShareIntegrityError("hash mismatch: the share's SHA-256 differs from the manifest's")
+        if self._merkle.root() != self._root:
+            raise ShareIntegrityError(
+                f"hash mismatch: share {self._index}'s Merkle root differs from the committed one: "
+                "its header or body was damaged or replaced"
+            )
         return self._header
 
 
-def verify_stream(
-    stream: BinaryIO, file_id: bytes, index: int, sha256: bytes | None = None
-) -> ShareHeader:
+def verify_stream(stream: BinaryIO, file_id: bytes, index: int, merkle_root: bytes) -> ShareHeader:
     """Read a whole share from ``stream`` (to its end) and check every part of it.
 
     Checks, in order: the header parses (magic, version, values), it names
-    ``file_id`` and ``index``, the body is complete, the trailer matches
-    SHA-256(header ‖ body), nothing follows, and (if given) the whole share's
-    SHA-256 is ``sha256``. Reads in 1 MiB blocks, so memory stays small.
+    ``file_id`` and ``index``, the body is complete, nothing follows, and the
+    Merkle root over the whole share is ``merkle_root``. Reads in 1 MiB blocks,
+    so memory stays small.
 
     Args:
         stream: The share, positioned at its start.
         file_id: The file it must belong to.
         index: The index it must have.
-        sha256: The whole share's digest from the manifest, if known.
+        merkle_root: The share's committed Merkle root.
 
     Returns:
         The verified header.
@@ -361,7 +355,29 @@ def verify_stream(
     Raises:
         ShareIntegrityError: saying which check failed.
     """
-    verifier = ShareVerifier(file_id, index, sha256)
+    verifier = ShareVerifier(file_id, index, merkle_root)
     while block := stream.read(_READ_BLOCK):
         verifier.update(block)
     return verifier.finish()
+
+
+def check_layout(share: Buffer, file_id: bytes, index: int) -> ShareHeader:
+    """Check a whole share's structure without hashing it: its header, that it is share ``index`` of
+    ``file_id``, and that it is exactly as long as its header announces.
+
+    For a node reading its own share back from its own store, where the content address already names the
+    bytes; whoever receives what is made from it (a repair's newcomer) checks the Merkle root.
+
+    Returns:
+        The header.
+
+    Raises:
+        ShareIntegrityError: saying which check failed.
+    """
+    header = ShareHeader.from_bytes(share)
+    check_belongs(header, file_id, index)
+    if len(share) != header.share_size:
+        raise ShareIntegrityError(
+            f"share {index} has {len(share)} bytes, its header announces {header.share_size}: it is damaged"
+        )
+    return header

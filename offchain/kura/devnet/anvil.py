@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kura.config import DEV_MNEMONIC
 from kura.devnet.processes import LOOPBACK, ProcessRecord, ensure_free, is_listening, spawn, wait_until
 from kura.errors import SetupError
 from kura.paths import project_root
 
 CHAIN_ID = 31337
 ACCOUNTS = 30
-DEV_MNEMONIC = "test test test test test test test test test test test junk"
-"""Anvil's (and Hardhat's) well-known development mnemonic: its keys guard nothing of value."""
+BLOCK_TIME = 1.0
+"""Seconds between the devnet's blocks when no transaction arrives. Audits draw their chunk from a later block's
+hash and tasks draw their auditors the same way, so a chain that mined only on transactions would stall them
+until somebody sent one; with mixed mining Anvil still mines every transaction at once."""
 
 
 def anvil_binary() -> Path:
@@ -29,8 +32,18 @@ def anvil_binary() -> Path:
     return candidates[0]
 
 
-def start_anvil(port: int, folder: Path, *, startup_timeout: float = 30.0) -> ProcessRecord:
+def start_anvil(
+    port: int, folder: Path, *, block_time: float | None = BLOCK_TIME, startup_timeout: float = 30.0
+) -> ProcessRecord:
     """Start Anvil on ``127.0.0.1:port`` with kura's development accounts.
+
+    Args:
+        port: The RPC port.
+        folder: Where its log and state cache go.
+        block_time: Mine a block every this many seconds besides one per transaction (mixed mining), so the
+            chain moves on its own; None mines only on transactions and on request (``anvil_mine``): for tests
+            and benchmarks that drive the clock by hand.
+        startup_timeout: Seconds to wait for it to answer.
 
     Raises:
         PortInUseError: if the port is taken.
@@ -40,16 +53,24 @@ def start_anvil(port: int, folder: Path, *, startup_timeout: float = 30.0) -> Pr
     ensure_free(port, "anvil")
     argv = [
         str(anvil_binary()),
-        "--host", LOOPBACK,
-        "--port", str(port),
-        "--chain-id", str(CHAIN_ID),
-        "--accounts", str(ACCOUNTS),
-        "--mnemonic", DEV_MNEMONIC,
+        "--host",
+        LOOPBACK,
+        "--port",
+        str(port),
+        "--chain-id",
+        str(CHAIN_ID),
+        "--accounts",
+        str(ACCOUNTS),
+        "--mnemonic",
+        DEV_MNEMONIC,
         # Anvil persists old states to disk (gigabytes over a test session) under ~/.foundry by default,
         # and never removes them: keep them in the devnet folder, which `down` deletes.
-        "--cache-path", str(folder / "anvil-cache"),
+        "--cache-path",
+        str(folder / "anvil-cache"),
         "--silent",
     ]
+    if block_time is not None:
+        argv += ["--block-time", str(block_time), "--mixed-mining"]
     record = spawn("anvil", argv, log=folder / "anvil.log")
     wait_until(lambda: is_listening(port), timeout=startup_timeout, what="waiting for anvil", process=record)
     return record

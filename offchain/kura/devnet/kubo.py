@@ -31,11 +31,6 @@ class KuboPorts:
     swarm: int
 
 
-def swarm_address(port: int, peer_id: str) -> str:
-    """The full multiaddr a peer dials to reach a devnet node."""
-    return f"/ip4/{LOOPBACK}/tcp/{port}/p2p/{peer_id}"
-
-
 def init_repo(binary: Path, repo: Path) -> str:
     """Create a fresh Kubo repo and return the node's peer id.
 
@@ -46,7 +41,9 @@ def init_repo(binary: Path, repo: Path) -> str:
     done = subprocess.run(
         [str(binary), "init", "--profile", "test"],
         env={"IPFS_PATH": str(repo), **KUBO_ENV, "PATH": "/usr/bin:/bin"},
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise DevnetError(f"ipfs init failed in {repo}: {done.stderr.strip() or done.stdout.strip()}")
@@ -60,7 +57,9 @@ def isolate(config: dict[str, Any], ports: KuboPorts, peers: list[tuple[str, int
         API=f"/ip4/{LOOPBACK}/tcp/{ports.api}",
         Gateway=f"/ip4/{LOOPBACK}/tcp/{ports.gateway}",
         Swarm=[f"/ip4/{LOOPBACK}/tcp/{ports.swarm}"],
-        Announce=[], AppendAnnounce=[], NoAnnounce=[],
+        Announce=[],
+        AppendAnnounce=[],
+        NoAnnounce=[],
     )
     config["Bootstrap"] = []
     config["Discovery"] = {"MDNS": {"Enabled": False}}

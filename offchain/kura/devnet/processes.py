@@ -72,6 +72,11 @@ class ProcessRecord:
         raise DevnetError(f"{self.name} (pid {self.pid}) did not stop after SIGKILL")
 
 
+def swarm_address(port: int, peer_id: str) -> str:
+    """The full multiaddr a peer dials to reach a devnet node."""
+    return f"/ip4/{LOOPBACK}/tcp/{port}/p2p/{peer_id}"
+
+
 def spawn(name: str, argv: Sequence[str], *, log: Path, env: Mapping[str, str] | None = None) -> ProcessRecord:
     """Start ``argv`` detached from the caller's session, its output appended to ``log``.
 
@@ -83,8 +88,12 @@ def spawn(name: str, argv: Sequence[str], *, log: Path, env: Mapping[str, str] |
     with open(log, "ab") as out:
         try:
             child = subprocess.Popen(
-                list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                env=full_env, start_new_session=True,
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=full_env,
+                start_new_session=True,
             )
         except OSError as exc:
             raise DevnetError(f"cannot start {name} ({argv[0]}): {exc}") from exc

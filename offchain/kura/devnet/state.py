@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from kura.devnet.kubo import swarm_address
-from kura.devnet.processes import ProcessRecord
+from kura.devnet.processes import ProcessRecord, swarm_address
+from kura.errors import DevnetError
 from kura.paths import state_dir
 
 FORMAT_VERSION = 1
@@ -20,12 +20,14 @@ FORMAT_VERSION = 1
 
 @dataclass(frozen=True)
 class ChainEndpoint:
-    """The devnet's Anvil node."""
+    """The devnet's Anvil node (``block_time``: seconds between its blocks without transactions, None if it
+    mines only on transactions)."""
 
     process: ProcessRecord
     rpc_url: str
     port: int
     chain_id: int
+    block_time: float | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,16 @@ class KuboEndpoint:
         """Full multiaddr of this node's swarm listener."""
         return swarm_address(self.swarm_port, self.peer_id)
 
+    @property
+    def api_port(self) -> int:
+        """The port of its RPC API."""
+        return int(self.api_url.rsplit(":", 1)[1])
+
+    @property
+    def name(self) -> str:
+        """Its name (``kubo-3``)."""
+        return self.process.name
+
 
 @dataclass(frozen=True)
 class DevnetState:
@@ -58,6 +70,18 @@ class DevnetState:
         """Every process of the devnet, chain first."""
         return (self.chain.process, *(node.process for node in self.kubo))
 
+    def node(self, name: str) -> KuboEndpoint:
+        """The Kubo node called ``name``.
+
+        Raises:
+            DevnetError: if the devnet has none of that name.
+        """
+        for node in self.kubo:
+            if node.name == name:
+                return node
+        known = ", ".join(node.name for node in self.kubo)
+        raise DevnetError(f"the devnet has no Kubo node {name!r}: its nodes are {known}")
+
     def to_json(self) -> dict[str, Any]:
         """Plain-JSON form (the file format)."""
         return {"format": FORMAT_VERSION, **asdict(self)}
@@ -69,9 +93,7 @@ class DevnetState:
         return cls(
             folder=data["folder"],
             chain=ChainEndpoint(**{**chain, "process": ProcessRecord(**chain["process"])}),
-            kubo=tuple(
-                KuboEndpoint(**{**node, "process": ProcessRecord(**node["process"])}) for node in data["kubo"]
-            ),
+            kubo=tuple(KuboEndpoint(**{**node, "process": ProcessRecord(**node["process"])}) for node in data["kubo"]),
         )
 
 

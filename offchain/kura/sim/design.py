@@ -5,14 +5,14 @@ Carlo run cannot resolve a 1e-9 loss probability — with the per-share loss rat
 and notice rate of a :class:`~kura.sim.storage.StorageConfig`, so the answer can
 be checked by simulating it. Cost per stored byte per year is
 ``storage_overhead * storage_price + rebuilt shares per byte-year *
-repair_fraction * network_price``, all from :class:`~kura.crypto.params.CodeParams`.
+repair_fraction * network_price``, all from :class:`~kura.codes.params.CodeParams`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kura.crypto.params import CodeParams, Scheme
+from kura.codes.params import CodeParams, Scheme
 from kura.errors import CodecError, SimulationError
 from kura.sim import markov
 from kura.sim.storage import DAYS_PER_YEAR
@@ -96,8 +96,13 @@ def design(
                 traffic = rebuilt * fraction
                 found.append(
                     Design(
-                        scheme=scheme, k=k, n=n, threshold=threshold, p_loss=p_loss,
-                        storage_overhead=params.storage_overhead, repair_traffic_per_year=traffic,
+                        scheme=scheme,
+                        k=k,
+                        n=n,
+                        threshold=threshold,
+                        p_loss=p_loss,
+                        storage_overhead=params.storage_overhead,
+                        repair_traffic_per_year=traffic,
                         cost_per_tb_year=params.storage_overhead * storage_price + traffic * network_price,
                     )
                 )

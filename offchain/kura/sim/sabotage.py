@@ -1,127 +1,66 @@
-"""Sabotage simulator: volunteers, a fraction of them saboteurs, and three defences.
+"""Sabotage simulator: volunteers, a fraction of them saboteurs, and five defences.
 
-A batch of ``tasks`` is computed by ``workers`` volunteers; a fraction ``f`` are
-saboteurs. Workers take turns in random order each round; a turn is one result
-(or one spot-check). Tasks are handed out round-robin among the undecided ones,
-never twice to the same worker. The correct answer of every task is ``0``.
+A batch of ``tasks`` is computed by ``workers`` volunteers in each of
+``replicas`` independent populations; a fraction ``f`` are saboteurs. The
+correct answer of every task is ``0``. What the mechanisms and strategies are:
+:class:`~kura.sim.sabotage_config.Mechanism`, :class:`~kura.sim.sabotage_config.Strategy`.
 
-Strategies: ``always`` (every result wrong, each saboteur its own wrong answer),
-``random`` (wrong with probability ``sabotage_rate``), ``collude`` (always
-wrong, all saboteurs agree on one wrong answer), ``patient`` (honest until
-trusted — ``patience`` spot-checks passed, or promoted to compute node under
-``kura``; majority voting never trusts anyone — then always wrong, colluding). ``collude=True`` makes any strategy's wrong answers agree.
+Two engines:
 
-Mechanisms:
+* the voting mechanisms (``majority``, ``credibility``) run here, one replica
+  after another: workers take turns in random order each round; a turn is one
+  result (or one spot-check); tasks are handed out round-robin among the
+  undecided ones, never twice to the same worker. ``credibility`` blacklists a
+  caught saboteur and drops its results from undecided tasks (backtracking);
+  a task is accepted by :func:`kura.compute.credibility.decide`;
+* the audit-market mechanisms (``kura``, ``sampled``, ``boinc``) run in
+  :mod:`kura.sim.market`, all replicas at once as numpy arrays.
 
-* ``majority`` — m-first voting: accept the first answer given ``replication`` times.
-* ``credibility`` — Sarmenta: spot-checks at rate ``spot_check_rate``; a
-  saboteur caught cheating is blacklisted and its results in undecided tasks
-  are dropped (backtracking); a task is accepted by :func:`kura.compute.credibility.decide`.
-* ``kura`` — audit-and-slash: each task goes to one compute node and to
-  auditors; the auditors' credibility-weighted consensus decides the answer; a
-  compute node that disagrees loses ``stake``, its reward and its role; auditors
-  that agree gain a spot-check pass, others are reset
-  (:func:`kura.compute.credibility.next_passed`); the best auditor past
-  ``promotion_bar`` fills a free compute slot.
+``patient`` saboteurs are honest until trusted: under ``credibility`` once they
+passed ``patience`` spot-checks; under ``kura`` and ``sampled`` an auditor once
+it passed ``patience`` checks and a compute node once it holds the slot
+(``kura``) or its audit probability reached the floor (``sampled``); under
+``boinc`` once the host is trusted. Majority voting never trusts anyone.
 
-Payments (for attacker profit): ``majority`` and ``credibility`` pay ``reward``
-to every worker in an accepted group; ``kura`` pays only the agreeing compute
-node. Computing a right answer costs ``compute_cost``; a wrong one costs nothing.
+Payments (for attacker profit): ``majority``, ``credibility`` and ``boinc`` pay
+``reward`` to every valid (accepted-group) result; ``kura`` and ``sampled`` pay
+the compute node that gave the accepted answer (or, un-audited, whose result
+was not re-audited wrong) and ``audit_fee`` to agreeing auditors, and slash
+``stake`` from a caught compute node. Computing a right answer costs
+``compute_cost``; a wrong one costs nothing.
+
+The error interval is exact (Clopper–Pearson) for independent tasks and is
+widened by the replicas' design effect when errors cluster within replicas
+(:func:`kura.sim.stats.clustered_proportion_ci`).
+
+The rules the contracts must implement, with the constants the report uses
+and the argument for them, are in ``docs/trust-layer.md``.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections import deque
 from dataclasses import dataclass
-from enum import Enum
 
 import numpy as np
+from numpy.typing import NDArray
 
 from kura.compute.credibility import MAX_RESULTS, decide, next_passed, worker_credibility
-from kura.errors import SimulationError
-from kura.sim.stats import proportion_ci
+from kura.sim.market import run_market
+from kura.sim.sabotage_config import ENGINE_MECHANISMS, Mechanism, SabotageConfig, Strategy
+from kura.sim.stats import clustered_proportion_ci
 
-
-class Mechanism(str, Enum):
-    """How results are checked."""
-
-    MAJORITY = "majority"
-    CREDIBILITY = "credibility"
-    KURA = "kura"
-
-
-class Strategy(str, Enum):
-    """How saboteurs cheat."""
-
-    ALWAYS = "always"
-    RANDOM = "random"
-    COLLUDE = "collude"
-    PATIENT = "patient"
-
-
-@dataclass(frozen=True)
-class SabotageConfig:
-    """One sabotage experiment.
-
-    Raises:
-        SimulationError: if the parameters are impossible.
-    """
-
-    mechanism: Mechanism = Mechanism.CREDIBILITY
-    strategy: Strategy = Strategy.COLLUDE
-    f: float = 0.2
-    sabotage_rate: float = 1.0
-    collude: bool | None = None
-    """Whether wrong answers agree; default: yes for ``collude`` and ``patient``."""
-    workers: int = 200
-    tasks: int = 10_000
-    replication: int = 2
-    spot_check_rate: float = 0.1
-    acceptable_error: float = 1e-4
-    blacklisting: bool = True
-    assumed_f: float | None = None
-    """The f the credibility formulas use; default: the true f."""
-    auditors: int = 2
-    compute_fraction: float = 0.2
-    promotion_bar: int = 10
-    patience: int = 10
-    """``patient`` saboteurs under ``credibility`` cheat once they passed this many spot-checks."""
-    reward: float = 1.0
-    compute_cost: float = 0.5
-    stake: float = 20.0
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.f <= 0.5:
-            raise SimulationError(f"the saboteur fraction f must be in [0, 0.5], got {self.f}")
-        if not 0.0 <= self.sabotage_rate <= 1.0 or not 0.0 <= self.spot_check_rate < 1.0:
-            raise SimulationError("sabotage_rate must be in [0, 1] and spot_check_rate in [0, 1)")
-        if not 0.0 < self.acceptable_error < 0.5:
-            raise SimulationError(f"acceptable_error must be in (0, 1/2), got {self.acceptable_error}")
-        if self.workers < 2 * MAX_RESULTS or self.tasks < 1 or not 1 <= self.replication <= MAX_RESULTS // 2:
-            raise SimulationError(
-                f"need at least {2 * MAX_RESULTS} workers, one task and replication in [1, {MAX_RESULTS // 2}]"
-            )
-        if not 1 <= self.auditors < MAX_RESULTS or not 0.0 < self.compute_fraction < 1.0:
-            raise SimulationError("auditors must be in [1, 31] and compute_fraction in (0, 1)")
-
-    @property
-    def theta(self) -> float:
-        """The acceptance threshold ``1 - acceptable_error``."""
-        return 1.0 - self.acceptable_error
-
-    @property
-    def colluding(self) -> bool:
-        """Whether saboteurs' wrong answers agree."""
-        if self.collude is not None:
-            return self.collude
-        return self.strategy in (Strategy.COLLUDE, Strategy.PATIENT)
-
-    @property
-    def credibility_f(self) -> float:
-        """The saboteur fraction the credibility formulas assume."""
-        return self.f if self.assumed_f is None else self.assumed_f
+__all__ = [
+    "Mechanism",
+    "SabotageConfig",
+    "SabotageResult",
+    "Strategy",
+    "majority_error",
+    "majority_redundancy",
+    "simulate_sabotage",
+]
 
 
 @dataclass(frozen=True)
@@ -130,16 +69,42 @@ class SabotageResult:
 
     config: SabotageConfig
     wrong: int
+    """Tasks whose final result is wrong."""
     error_rate: float
     error_ci: tuple[float, float]
+    """95 % interval of the error rate (clustered by replica)."""
     redundancy: float
-    """Worker turns (results and spot-checks) per accepted task."""
+    """Work ratio: executions of the task program (results, spot-checks, audits, re-audits) per task."""
     throughput: float
-    """Accepted tasks per offered worker turn (blacklisted workers' turns are lost)."""
+    """Accepted tasks per offered worker turn (voting: blacklisted workers' turns are lost; else 1 / redundancy)."""
     attacker_profit: float
-    """Mean profit of one saboteur over the run (rewards - costs - slashed stake)."""
+    """Mean profit of one saboteur over the run (rewards + fees - costs - slashed stake - forfeits)."""
+    attacker_profit_se: float | None
+    """Standard error of :attr:`attacker_profit` over the replicas (``None`` with one replica or no saboteur)."""
     honest_profit: float
     caught: int
+    """Saboteurs caught: blacklisted (``credibility``), slashed compute nodes, invalid BOINC hosts."""
+    undecided: int = 0
+    """Tasks that ended with no accepted answer (refunded)."""
+    reaudits: int = 0
+    """``sampled``: provisional results re-audited because their node was caught."""
+    corrected: int = 0
+    """``sampled``: wrong provisional results those re-audits corrected."""
+    forcer_votes: int = 0
+    """Saboteurs' results in undecided tasks (their attempts to force a refund)."""
+    forcers_failed: int = 0
+    """Of those, results judged wrong anyway (their authors reset to 0 passed checks)."""
+    honest_votes_undecided: int = 0
+    honest_failed_undecided: int = 0
+    forcing_workers: int = 0
+    """Undecided tasks whose compute node had cheated (it tried to escape by forcing a refund)."""
+    forcing_workers_caught: int = 0
+    """Of those, compute nodes slashed (answer credibility <= 1 - theta) or demoted (<= 1/2) anyway."""
+    steady_redundancy: float | None = None
+    """Engine mechanisms: the work ratio over the second half of each replica's tasks (after warm-up)."""
+    steady_wrong: int | None = None
+    """Engine mechanisms: wrong results in the second half of each replica's tasks."""
+    runtime_seconds: float = 0.0
 
 
 class _Population:
@@ -150,23 +115,24 @@ class _Population:
         self.saboteur[rng.choice(config.workers, round(config.f * config.workers), replace=False)] = True
         self.passed = np.zeros(config.workers, dtype=np.int64)
         self.active = np.ones(config.workers, dtype=bool)
-        self.compute = np.zeros(config.workers, dtype=bool)
         self.profit = np.zeros(config.workers)
         self.caught = 0
 
     def credibility(self, worker: int) -> float:
         config = self.config
-        return worker_credibility(int(self.passed[worker]), config.credibility_f, blacklisting=config.blacklisting)
+        return worker_credibility(
+            int(self.passed[worker]), config.credibility_f, blacklisting=config.uses_blacklisting_bound
+        )
 
     def trusted(self, worker: int) -> bool:
-        if self.config.mechanism is Mechanism.KURA:
-            return bool(self.compute[worker])
-        return bool(self.passed[worker] >= self.config.patience)
+        return self.config.mechanism is Mechanism.CREDIBILITY and bool(self.passed[worker] >= self.config.trust_bar)
 
     def cheats(self, worker: int) -> bool:
         if not self.saboteur[worker]:
             return False
         strategy = self.config.strategy
+        if strategy is Strategy.HONEST:
+            return False
         if strategy is Strategy.PATIENT:
             return self.trusted(worker)
         if strategy is Strategy.RANDOM:
@@ -187,35 +153,82 @@ def simulate_sabotage(config: SabotageConfig) -> SabotageResult:
         config: The experiment.
 
     Returns:
-        Error rate with a 95 % interval, redundancy, throughput and profits.
+        Error rate with a 95 % interval, work ratio, throughput, profits and the
+        counts behind them.
     """
-    rng = np.random.default_rng(config.seed)
-    people = _Population(config, rng)
-    if config.mechanism is Mechanism.KURA:
-        decided, turns, offered = _run_kura(config, people)
-    else:
-        decided, turns, offered = _run_voting(config, people)
-    wrong = sum(1 for answer in decided if answer != b"\x00")
-    saboteurs = people.saboteur
+    started = time.perf_counter()
+    if config.mechanism in ENGINE_MECHANISMS:
+        market = run_market(config)
+        saboteurs, profit = market.saboteur, market.profit
+        late_tasks = config.replicas * (config.tasks_per_replica - config.tasks_per_replica // 2)
+        return SabotageResult(
+            config=config,
+            wrong=int(market.wrong.sum()),
+            error_rate=float(market.wrong.sum()) / config.tasks,
+            error_ci=clustered_proportion_ci(market.wrong, config.tasks_per_replica),
+            redundancy=market.runs / config.tasks,
+            throughput=config.tasks / market.runs,
+            attacker_profit=float(profit[saboteurs].mean()) if saboteurs.any() else 0.0,
+            attacker_profit_se=_standard_error(profit, saboteurs),
+            honest_profit=float(profit[~saboteurs].mean()),
+            caught=market.caught,
+            undecided=market.undecided,
+            reaudits=market.reaudits,
+            corrected=market.corrected,
+            forcer_votes=market.forcer_votes,
+            forcers_failed=market.forcers_failed,
+            honest_votes_undecided=market.honest_votes_undecided,
+            honest_failed_undecided=market.honest_failed_undecided,
+            forcing_workers=market.forcing_workers,
+            forcing_workers_caught=market.forcing_workers_caught,
+            steady_redundancy=market.late_runs / late_tasks,
+            steady_wrong=int(market.late_wrong.sum()),
+            runtime_seconds=time.perf_counter() - started,
+        )
+    wrong, turns, offered, caught = [], 0, 0, 0
+    profits, saboteur = [], []
+    for seed in np.random.SeedSequence(config.seed).spawn(config.replicas) if config.replicas > 1 else [config.seed]:
+        people = _Population(config, np.random.default_rng(seed))
+        decided, used, lost = _run_voting(config, people)
+        wrong.append(sum(1 for answer in decided if answer != b"\x00"))
+        turns, offered, caught = turns + used, offered + lost, caught + people.caught
+        profits.append(people.profit)
+        saboteur.append(people.saboteur)
+    profit, saboteurs = np.stack(profits), np.stack(saboteur)
     return SabotageResult(
         config=config,
-        wrong=wrong,
-        error_rate=wrong / config.tasks,
-        error_ci=proportion_ci(wrong, config.tasks),
+        wrong=sum(wrong),
+        error_rate=sum(wrong) / config.tasks,
+        error_ci=clustered_proportion_ci(np.array(wrong), config.tasks_per_replica),
         redundancy=turns / config.tasks,
         throughput=config.tasks / offered,
-        attacker_profit=float(people.profit[saboteurs].mean()) if saboteurs.any() else 0.0,
-        honest_profit=float(people.profit[~saboteurs].mean()),
-        caught=people.caught,
+        attacker_profit=float(profit[saboteurs].mean()) if saboteurs.any() else 0.0,
+        attacker_profit_se=_standard_error(profit, saboteurs),
+        honest_profit=float(profit[~saboteurs].mean()),
+        caught=caught,
+        runtime_seconds=time.perf_counter() - started,
     )
 
 
+def _standard_error(profit: NDArray[np.float64], saboteur: NDArray[np.bool_]) -> float | None:
+    """Standard error over replicas (rows) of the saboteurs' mean profit; ``None`` if it cannot be estimated."""
+    if profit.shape[0] < 2 or not saboteur.any(axis=1).all():
+        return None
+    means = (profit * saboteur).sum(axis=1) / saboteur.sum(axis=1)
+    return float(means.std(ddof=1) / math.sqrt(means.size))
+
+
 def _run_voting(config: SabotageConfig, people: _Population) -> tuple[list[bytes], int, int]:
-    """Majority (m-first) voting or Sarmenta's credibility-based voting."""
+    """Majority (m-first) voting or Sarmenta's credibility-based voting, one replica.
+
+    Returns:
+        The decided answers, the turns taken and the turns offered.
+    """
     credibility = config.mechanism is Mechanism.CREDIBILITY
-    groups: list[dict[bytes, list[int]]] = [{} for _ in range(config.tasks)]
-    decided: list[bytes | None] = [None] * config.tasks
-    pending = deque(range(config.tasks))
+    tasks = config.tasks_per_replica
+    groups: list[dict[bytes, list[int]]] = [{} for _ in range(tasks)]
+    decided: list[bytes | None] = [None] * tasks
+    pending = deque(range(tasks))
     turns = offered = 0
     while pending:
         order = people.rng.permutation(config.workers)
@@ -252,7 +265,7 @@ def _spot_check(
 ) -> None:
     passed = people.answer(worker) == b"\x00"
     people.passed[worker] = next_passed(int(people.passed[worker]), passed)
-    if passed or not config.blacklisting:
+    if passed or not config.uses_blacklisting_bound:
         return
     people.caught += 1
     people.active[worker] = False
@@ -295,53 +308,6 @@ def _accepts(config: SabotageConfig, people: _Population, task_groups: dict[byte
     return None
 
 
-def _run_kura(config: SabotageConfig, people: _Population) -> tuple[list[bytes], int, int]:
-    """Audit-and-slash: one compute node per task, auditors decide, a wrong compute node is slashed."""
-    rng = people.rng
-    slots = max(1, round(config.compute_fraction * config.workers))
-    people.compute[rng.choice(config.workers, slots, replace=False)] = True
-    decided: list[bytes] = []
-    turns = 0
-    for _ in range(config.tasks):
-        computer = int(rng.choice(np.flatnonzero(people.compute)))
-        claimed = people.answer(computer)
-        pool = rng.permutation(np.flatnonzero(~people.compute))
-        task_groups: dict[bytes, list[int]] = {}
-        answer = None
-        used = 0
-        for auditor in pool[: MAX_RESULTS - 1]:
-            task_groups.setdefault(people.answer(int(auditor)), []).append(int(auditor))
-            used += 1
-            if used >= config.auditors:
-                answer = _accepts(config, people, task_groups)
-                if answer is not None:
-                    break
-        if answer is None:
-            answer = max(task_groups, key=lambda key: len(task_groups[key]))
-        turns += 1 + used
-        decided.append(answer)
-        for group, members in task_groups.items():
-            for member in members:
-                people.passed[member] = next_passed(int(people.passed[member]), group == answer)
-        if claimed == answer:
-            people.profit[computer] += config.reward
-        else:
-            people.caught += 1
-            people.profit[computer] -= config.stake
-            people.compute[computer] = False
-            people.passed[computer] = 0
-            _promote(config, people)
-    return decided, turns, turns
-
-
-def _promote(config: SabotageConfig, people: _Population) -> None:
-    candidates = np.flatnonzero(~people.compute & (people.passed >= config.promotion_bar))
-    if len(candidates):
-        people.compute[candidates[np.argmax(people.passed[candidates])]] = True
-    else:
-        people.compute[people.rng.choice(np.flatnonzero(~people.compute))] = True
-
-
 def majority_error(f: float, replication: int) -> float:
     """Sarmenta's error rate of m-first voting with colluding saboteurs (s = 1).
 
@@ -359,6 +325,4 @@ def majority_redundancy(f: float, replication: int) -> float:
     other has ``j < m``: ``sum_j (m + j) C(m - 1 + j, j) [(1-f)^m f^j + f^m (1-f)^j]``.
     """
     m = replication
-    return sum(
-        (m + j) * math.comb(m - 1 + j, j) * ((1 - f) ** m * f**j + f**m * (1 - f) ** j) for j in range(m)
-    )
+    return sum((m + j) * math.comb(m - 1 + j, j) * ((1 - f) ** m * f**j + f**m * (1 - f) ** j) for j in range(m))

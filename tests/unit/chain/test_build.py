@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kura.chain.build import EVM_VERSION, build
+from kura.devtools.contracts import EVM_VERSION, build
 from kura.errors import BuildError
 from kura.paths import build_dir, project_root
 
@@ -46,8 +46,20 @@ def test_compile_error_names_file_and_line(tmp_path: Path, monkeypatch: pytest.M
 def test_openzeppelin_imports_resolve_from_node_modules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     body = 'import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";\ncontract C is Ownable(msg.sender) {}'
     project = _scratch_project(tmp_path, body)
+    package = project / "node_modules" / "@openzeppelin" / "contracts"
+    version = json.loads((package / "package.json").read_text())["version"]
+    cached = project / "contracts" / ".cache" / "openzeppelin" / version  # where ape-solidity unpacks it
+    cached.parent.mkdir(parents=True)
+    cached.symlink_to(tmp_path / "moved-away")
     monkeypatch.setenv("KURA_PROJECT", str(project))
     assert "C" in build().contracts
+    artifact = json.loads((build_dir() / "C.json").read_text())
+    remapping = f"@openzeppelin/contracts=contracts/.cache/openzeppelin/{version}"
+    assert artifact["compiler"]["settings"]["remappings"] == [remapping]
+    assert not cached.is_symlink() and not list(cached.parent.glob("tmp*"))
+    ownable = Path("access", "Ownable.sol")
+    assert (cached / ownable).read_bytes() == (package / ownable).read_bytes()
+    assert {p.suffix for p in cached.rglob("*") if p.is_file()} == {".sol"}
 
 
 def _source(body: str) -> str:

@@ -1,14 +1,16 @@
-"""Reverts become errors that carry the Solidity custom error's name and arguments."""
+"""Reverts become errors that carry the Solidity custom error's name and arguments, one identity per error."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
-
 from web3 import Web3
 
-from kura.chain.build import build
+from kura.chain.artifacts import error_declarations
 from kura.chain.client import decode_revert
+from kura.devtools.contracts import build
 
 
 def test_custom_error_is_decoded_with_named_arguments() -> None:
@@ -20,8 +22,41 @@ def test_custom_error_is_decoded_with_named_arguments() -> None:
     )
     error = decode_revert(data)
     assert error.error_name == "NotFileOwner"
-    assert error.args_by_name == {"fileId": "0x" + file_id.hex(), "caller": caller, "owner": Web3.to_checksum_address(owner)}
+    assert error.args_by_name == {
+        "fileId": "0x" + file_id.hex(),
+        "caller": caller,
+        "owner": Web3.to_checksum_address(owner),
+    }
     assert "NotFileOwner(" in str(error)
+
+
+def test_the_called_contracts_abi_names_the_arguments_before_the_shared_table() -> None:
+    build()
+    declared = {
+        "type": "error",
+        "name": "NotFileOwner",
+        "inputs": [
+            {"name": "file", "type": "bytes32"},
+            {"name": "sender", "type": "address"},
+            {"name": "holder", "type": "address"},
+        ],
+    }
+    data = function_signature_to_4byte_selector("NotFileOwner(bytes32,address,address)") + encode(
+        ["bytes32", "address", "address"], [bytes(32), "0x" + "11" * 20, "0x" + "22" * 20]
+    )
+    assert list(decode_revert(data, [declared]).args_by_name) == ["file", "sender", "holder"]
+    assert list(decode_revert(data, []).args_by_name) == ["fileId", "caller", "owner"]
+
+
+def test_no_selector_and_no_error_name_has_two_declarations_across_the_artifacts() -> None:
+    build()
+    declarations = error_declarations()
+    by_name: dict[str, set[str]] = defaultdict(set)
+    for specs in declarations.values():
+        for spec in specs:
+            by_name[spec.name].add(spec.signature)
+    assert {selector.hex(): sorted(map(str, specs)) for selector, specs in declarations.items() if len(specs) > 1} == {}
+    assert {name: sorted(signatures) for name, signatures in by_name.items() if len(signatures) > 1} == {}
 
 
 def test_builtin_error_string_and_panic() -> None:

@@ -27,13 +27,15 @@ ECHO = "(i64.or (i64.shl (i64.extend_i32_u (local.get $p)) (i64.const 32)) (i64.
 
 def task(run_body: str, *, alloc: str = "(i32.const 1024)", memory: str = "1", extra: str = "") -> bytes:
     """A module following the ABI: one memory, ``alloc`` returning ``alloc``, ``run`` doing ``run_body``."""
-    return bytes(wat2wasm(
-        f"""(module
+    return bytes(
+        wat2wasm(
+            f"""(module
           (memory (export "memory") {memory})
           (func (export "alloc") (param $len i32) (result i32) {alloc})
           (func (export "run") (param $p i32) (param $n i32) (result i64) {run_body})
           {extra})"""
-    ))
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +74,10 @@ def test_division_by_zero_is_a_trap(sandbox: Sandbox) -> None:
 
 
 def test_deep_recursion_is_a_stack_overflow_trap(sandbox: Sandbox) -> None:
-    module = task("(call $down (i64.const 0))",
-                  extra="(func $down (param i64) (result i64) (call $down (i64.add (local.get 0) (i64.const 1))))")
+    module = task(
+        "(call $down (i64.const 0))",
+        extra="(func $down (param i64) (result i64) (call $down (i64.add (local.get 0) (i64.const 1))))",
+    )
     first, second = sandbox.run(module, b"", fuel=10**8), Sandbox(LIMITS).run(module, b"", fuel=10**8)
     assert (first.status, first.code) == (TaskStatus.TRAP, "STACK_OVERFLOW")
     assert first == second
@@ -137,23 +141,51 @@ def test_input_larger_than_memory_is_memory_limit(sandbox: Sandbox) -> None:
 @pytest.mark.parametrize(
     ("module", "reason"),
     [
-        (wat2wasm('(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32))))'),
-         "imports wasi_snapshot_preview1.fd_write"),
+        (
+            wat2wasm(
+                '(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32))))'
+            ),
+            "imports wasi_snapshot_preview1.fd_write",
+        ),
         (wat2wasm('(module (import "env" "mem" (memory 1)))'), "imports env.mem"),
         (b"\x00asm\x01\x00\x00\x00\xff", "not a valid WebAssembly module"),
         (b"", "not a valid WebAssembly module"),
         (wat2wasm('(module (func (export "run") (param i32 i32) (result i64) (i64.const 0)))'), "'memory'"),
-        (wat2wasm('(module (memory (export "memory") 1) (func (export "run") (param i32 i32) (result i64) '
-                  '(i64.const 0)))'), "'alloc'"),
+        (
+            wat2wasm(
+                '(module (memory (export "memory") 1) (func (export "run") (param i32 i32) (result i64) (i64.const 0)))'
+            ),
+            "'alloc'",
+        ),
         (task("(i64.const 0)").replace(b"run", b"go!"), "'run'"),
-        (wat2wasm('(module (memory (export "memory") 1) (func (export "alloc") (param i32) (result i32) '
-                  '(i32.const 0)) (func (export "run") (param i32 i32) (result i32) (i32.const 0)))'), "i64"),
+        (
+            wat2wasm(
+                '(module (memory (export "memory") 1) (func (export "alloc") (param i32) (result i32) '
+                '(i32.const 0)) (func (export "run") (param i32 i32) (result i32) (i32.const 0)))'
+            ),
+            "i64",
+        ),
         (wat2wasm('(module (memory (export "memory") 1 1 shared))'), "not a valid WebAssembly module"),
-        (wat2wasm('(module (func (result v128) (f32x4.relaxed_madd (v128.const i64x2 0 0) '
-                  '(v128.const i64x2 0 0) (v128.const i64x2 0 0))))'), "not a valid WebAssembly module"),
+        (
+            wat2wasm(
+                "(module (func (result v128) (f32x4.relaxed_madd (v128.const i64x2 0 0) "
+                "(v128.const i64x2 0 0) (v128.const i64x2 0 0))))"
+            ),
+            "not a valid WebAssembly module",
+        ),
     ],
-    ids=["wasi-import", "memory-import", "garbage", "empty", "no-memory", "no-alloc", "no-entry",
-         "wrong-signature", "threads", "relaxed-simd"],
+    ids=[
+        "wasi-import",
+        "memory-import",
+        "garbage",
+        "empty",
+        "no-memory",
+        "no-alloc",
+        "no-entry",
+        "wrong-signature",
+        "threads",
+        "relaxed-simd",
+    ],
 )
 def test_modules_kura_cannot_run_are_invalid_outcomes(sandbox: Sandbox, module: bytes, reason: str) -> None:
     outcome = sandbox.run(module, b"input")
@@ -171,8 +203,10 @@ def test_another_entry_function_can_be_named(sandbox: Sandbox) -> None:
 
 def test_nan_results_are_canonical() -> None:
     # 0x7fc00001 is a quiet NaN with a payload; hardware propagates it, canonicalisation must not.
-    body = ("(i32.store (i32.const 0) (i32.reinterpret_f32 (f32.add (f32.reinterpret_i32 "
-            "(i32.const 0x7fc00001)) (f32.const 1)))) (i64.const 4)")
+    body = (
+        "(i32.store (i32.const 0) (i32.reinterpret_f32 (f32.add (f32.reinterpret_i32 "
+        "(i32.const 0x7fc00001)) (f32.const 1)))) (i64.const 4)"
+    )
     outcome = Sandbox(LIMITS).run(task(body), b"")
     assert struct.unpack("<I", outcome.output)[0] == 0x7FC0_0000
 
@@ -217,8 +251,14 @@ def test_compilation_is_cached_by_module_hash(sandbox: Sandbox) -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"fuel": 0}, {"memory_bytes": WASM_PAGE + 1}, {"memory_bytes": 0}, {"memory_bytes": 2**31 + WASM_PAGE},
-     {"output_bytes": 0}, {"table_elements": -1}],
+    [
+        {"fuel": 0},
+        {"memory_bytes": WASM_PAGE + 1},
+        {"memory_bytes": 0},
+        {"memory_bytes": 2**31 + WASM_PAGE},
+        {"output_bytes": 0},
+        {"table_elements": -1},
+    ],
 )
 def test_impossible_limits_are_rejected(kwargs: dict[str, int]) -> None:
     with pytest.raises(ConfigError):
@@ -263,6 +303,7 @@ def test_every_status_commits_to_distinct_bytes() -> None:
     ]
     assert {o.status for o in outcomes} == set(TaskStatus)
     assert len({o.commitment_bytes() for o in outcomes}) == len(outcomes)
-    assert TaskOutcome(TaskStatus.OUT_OF_FUEL, limit=1).commitment_bytes() != TaskOutcome(
-        TaskStatus.OUT_OF_FUEL, limit=2
-    ).commitment_bytes()
+    assert (
+        TaskOutcome(TaskStatus.OUT_OF_FUEL, limit=1).commitment_bytes()
+        != TaskOutcome(TaskStatus.OUT_OF_FUEL, limit=2).commitment_bytes()
+    )

@@ -43,7 +43,7 @@ def test_a_sealed_output_is_bound_to_its_market_and_task() -> None:
 
 
 def test_every_altered_byte_of_a_sealed_output_is_detected() -> None:
-    sealed = seal_output(account_public_key(SECRET), b"{\"mean\": 42}", market=MARKET, task_id=1)
+    sealed = seal_output(account_public_key(SECRET), b'{"mean": 42}', market=MARKET, task_id=1)
     for i in range(len(sealed)):
         tampered = bytearray(sealed)
         tampered[i] ^= 0x01

@@ -41,7 +41,7 @@ def test_build_check_reports_the_tasks_up_to_date(capsys: pytest.CaptureFixture[
 @pytest.mark.parametrize("name", sorted(tasks.TASKS))
 def test_every_shipped_task_follows_the_abi(sandbox: Sandbox, name: str) -> None:
     sandbox.compile(tasks.load(name), entry=tasks.TASKS[name].entry)
-    assert "(func (export \"run\")" in tasks.source(name)
+    assert '(func (export "run")' in tasks.source(name)
 
 
 def test_unknown_task_names_are_refused() -> None:
@@ -102,8 +102,16 @@ def test_textstats_matches_the_python_reference(sandbox: Sandbox, data: bytes) -
     ("data", "expected"),
     [
         (b"", {"bytes": 0, "chars": 0, "letters": {}, "lines": 0, "words": 0}),
-        ("Ünï code\tZ\n\n".encode(), {"bytes": 14, "chars": 12, "letters": {"c": 1, "d": 1, "e": 1, "n": 1,
-                                                                          "o": 1, "z": 1}, "lines": 2, "words": 3}),
+        (
+            "Ünï code\tZ\n\n".encode(),
+            {
+                "bytes": 14,
+                "chars": 12,
+                "letters": {"c": 1, "d": 1, "e": 1, "n": 1, "o": 1, "z": 1},
+                "lines": 2,
+                "words": 3,
+            },
+        ),
         (b"\xf0\x9f\x98\x80 x", {"bytes": 6, "chars": 3, "letters": {"x": 1}, "lines": 1, "words": 2}),
     ],
 )
@@ -114,14 +122,14 @@ def test_textstats_known_answers(sandbox: Sandbox, data: bytes, expected: dict[s
 @pytest.mark.parametrize(
     ("data", "offset"),
     [
-        (b"ok\xc0\x80", 2),                 # overlong NUL
-        (b"\xed\xa0\x80", 0),               # UTF-16 surrogate
-        (b"a\xf4\x90\x80\x80", 1),          # above U+10FFFF
-        (b"\xe0\x9f\xbf", 0),               # overlong 3-byte
-        (b"\xf0\x8f\xbf\xbf", 0),           # overlong 4-byte
-        (b"abc\xe2\x82", 3),                # truncated at the end
-        (b"\x80", 0),                       # lone continuation
-        (b"\xe2\x82\xac\xf8", 3),           # byte never used in UTF-8
+        (b"ok\xc0\x80", 2),  # overlong NUL
+        (b"\xed\xa0\x80", 0),  # UTF-16 surrogate
+        (b"a\xf4\x90\x80\x80", 1),  # above U+10FFFF
+        (b"\xe0\x9f\xbf", 0),  # overlong 3-byte
+        (b"\xf0\x8f\xbf\xbf", 0),  # overlong 4-byte
+        (b"abc\xe2\x82", 3),  # truncated at the end
+        (b"\x80", 0),  # lone continuation
+        (b"\xe2\x82\xac\xf8", 3),  # byte never used in UTF-8
     ],
 )
 def test_textstats_reports_the_first_ill_formed_sequence(sandbox: Sandbox, data: bytes, offset: int) -> None:
@@ -133,19 +141,41 @@ def test_textstats_reports_the_first_ill_formed_sequence(sandbox: Sandbox, data:
 CODES = ["E11", "E11.9", "I10", "J45", "A", "A0", "A.", "Z99.89XY"]
 VALID_RECORD = st.builds(
     lambda age, sex, code, bp, hb: f"{age},{sex},{code},{bp},{hb}",
-    st.integers(0, 999), st.sampled_from("FMX"), st.sampled_from(CODES), st.integers(0, 999), st.integers(0, 999),
+    st.integers(0, 999),
+    st.sampled_from("FMX"),
+    st.sampled_from(CODES),
+    st.integers(0, 999),
+    st.integers(0, 999),
 )
 BROKEN_RECORD = st.one_of(
-    st.sampled_from(["", "age,sex,diagnosis_code,systolic_bp,hba1c_x10", "40,F,E11,130,70,1", "40,f,E11,130,70",
-                     "40,F,e11,130,70", "1000,F,E11,130,70", "40,F,E11,130,", "40,F,,130,70", "40,F,E11.99999,1,1",
-                     "40,F,E11,130,70\r", " 40,F,E11,130,70", "40,FM,E11,130,70", ",,,,", "40", "40,F"]),
+    st.sampled_from(
+        [
+            "",
+            "age,sex,diagnosis_code,systolic_bp,hba1c_x10",
+            "40,F,E11,130,70,1",
+            "40,f,E11,130,70",
+            "40,F,e11,130,70",
+            "1000,F,E11,130,70",
+            "40,F,E11,130,",
+            "40,F,,130,70",
+            "40,F,E11.99999,1,1",
+            "40,F,E11,130,70\r",
+            " 40,F,E11,130,70",
+            "40,FM,E11,130,70",
+            ",,,,",
+            "40",
+            "40,F",
+        ]
+    ),
     st.text(alphabet="0123456789,FMXE.I\r ", max_size=20),
 )
 
 
 @settings(max_examples=120, deadline=None)
-@given(lines=st.lists(st.one_of(VALID_RECORD, VALID_RECORD, VALID_RECORD, BROKEN_RECORD), max_size=60),
-       trailing_newline=st.booleans())
+@given(
+    lines=st.lists(st.one_of(VALID_RECORD, VALID_RECORD, VALID_RECORD, BROKEN_RECORD), max_size=60),
+    trailing_newline=st.booleans(),
+)
 def test_medical_aggregate_matches_the_python_reference(
     sandbox: Sandbox, lines: list[str], trailing_newline: bool
 ) -> None:
@@ -189,8 +219,9 @@ def test_medical_aggregate_handles_many_distinct_groups(sandbox: Sandbox) -> Non
 # --- determinism ------------------------------------------------------------
 
 INPUTS = {
-    "matmul": reference.matmul_input([[i * j + 7 for j in range(20)] for i in range(20)],
-                                     [[i + 3 * j for j in range(20)] for i in range(20)]),
+    "matmul": reference.matmul_input(
+        [[i * j + 7 for j in range(20)] for i in range(20)], [[i + 3 * j for j in range(20)] for i in range(20)]
+    ),
     "textstats": ("kura 蔵 storehouse\n" * 200).encode(),
     "medical_aggregate": b"".join(b"%d,F,E1%d,12%d,6%d\n" % (i % 90, i % 4, i % 10, i % 7) for i in range(500)),
 }

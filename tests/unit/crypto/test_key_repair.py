@@ -5,19 +5,24 @@ from __future__ import annotations
 import itertools
 import secrets
 from collections import Counter
+from collections.abc import Callable
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kura.crypto import gf256, shamir
-from kura.crypto.key_repair import EnrollmentHelper, combine_partial_sums, enrollment_weights, run_enrollment
+from kura.codes import gf256
+from kura.crypto import shamir
+from kura.crypto.key_repair import EnrollmentHelper, combine_partial_streams, combine_partial_sums, run_enrollment
+from kura.crypto.shamir import lagrange_weights
 from kura.errors import CodecError
 
 
 def test_weights_known_answer_k2() -> None:
-    # f(t) = f(1)·(t-2)/(1-2) + f(2)·(t-1)/(2-1); in GF(2^8), minus is XOR. For t = 3: (3^2)/(1^2) = 1/3, (3^1)/(2^1) = 2/3.
-    w = enrollment_weights([1, 2], 3)
+    # f(t) = f(1)·(t-2)/(1-2) + f(2)·(t-1)/(2-1); in GF(2^8), minus is XOR.
+    # For t = 3: (3^2)/(1^2) = 1/3, (3^1)/(2^1) = 2/3.
+    w = lagrange_weights([1, 2], at=3)
     assert list(w) == [gf256.mul(1, gf256.inv(3)), gf256.mul(2, gf256.inv(3))]
 
 
@@ -40,7 +45,7 @@ def test_k_equals_one_copies_the_share() -> None:
 def test_combiner_view_is_independent_of_the_helper_shares_exhaustive() -> None:
     """k = 2, one-byte key: over every mask value, two share pairs with the same f(t) give the same views."""
     target, points = 3, [1, 2]
-    w1, w2 = (int(v) for v in enrollment_weights(points, target))
+    w1, w2 = (int(v) for v in lagrange_weights(points, at=target))
     views: list[Counter[tuple[int, int]]] = []
     # Two different secrets (polynomials) whose value at t = 3 is the same, 0x5A.
     for s1 in (0x10, 0xC3):
@@ -49,8 +54,8 @@ def test_combiner_view_is_independent_of_the_helper_shares_exhaustive() -> None:
         counter: Counter[tuple[int, int]] = Counter()
         for r12, r21 in itertools.product(range(256), repeat=2):
             masks = iter([bytes([r12]), bytes([r21])])
-            h1 = EnrollmentHelper(1, bytes([s1]), points, target, lambda _: next(masks))
-            h2 = EnrollmentHelper(2, bytes([s2]), points, target, lambda _: next(masks))
+            h1 = EnrollmentHelper(1, bytes([s1]), points, target, lambda _, masks=masks: next(masks))
+            h2 = EnrollmentHelper(2, bytes([s2]), points, target, lambda _, masks=masks: next(masks))
             c1, c2 = h1.partial_sum({2: h2.masks()[1]}), h2.partial_sum({1: h1.masks()[2]})
             counter[(c1[0], c2[0])] += 1
         views.append(counter)
@@ -74,11 +79,11 @@ def test_combiner_view_is_uniform_for_k3() -> None:
 
 def test_bad_inputs_are_refused() -> None:
     with pytest.raises(CodecError):
-        enrollment_weights([1, 2], 2)
+        lagrange_weights([1, 2], at=2)
     with pytest.raises(CodecError):
-        enrollment_weights([1, 1], 3)
+        lagrange_weights([1, 1], at=3)
     with pytest.raises(CodecError):
-        enrollment_weights([0, 1], 3)
+        lagrange_weights([0, 1], at=3)
     with pytest.raises(CodecError):
         EnrollmentHelper(4, b"\x01", [1, 2], 3)
     helper = EnrollmentHelper(1, b"\x01", [1, 2], 3)
@@ -88,3 +93,85 @@ def test_bad_inputs_are_refused() -> None:
         helper.partial_sum({2: b"\x01\x02"})
     with pytest.raises(CodecError):
         combine_partial_sums([])
+
+
+def _split_body(body: bytes, k: int, n: int) -> dict[int, bytes]:
+    """Every byte of ``body`` Shamir-shared k-of-n, as the pure-Shamir codec does: share x holds f_i(x) per byte."""
+    rows = shamir.split_rows(np.frombuffer(body, dtype=np.uint8), k, n)
+    return {x + 1: rows[x].tobytes() for x in range(n)}
+
+
+def _blocks(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)] or [b""]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    k=st.integers(1, 5),
+    extra=st.integers(1, 4),
+    size=st.integers(1, 3000),
+    cut=st.integers(1, 700),
+    block=st.integers(1, 900),
+    data=st.data(),
+)
+def test_partial_streams_rebuild_the_exact_lost_body(
+    k: int, extra: int, size: int, cut: int, block: int, data: st.DataObject
+) -> None:
+    n = k + extra
+    bodies = _split_body(secrets.token_bytes(size), k, n)
+    target = data.draw(st.integers(1, n))
+    points = data.draw(st.permutations([x for x in bodies if x != target]))[:k]
+    helpers = {x: EnrollmentHelper(x, bytes(32), points, target) for x in points}
+    outgoing = {x: helper.masks() for x, helper in helpers.items()}
+    pads = {x: secrets.token_bytes(32) for x in points}
+    streams = {}
+    for x, helper in helpers.items():
+        received = {peer: outgoing[peer][x] for peer in points if peer != x}
+        streams[x] = b"".join(helper.partial_stream(_blocks(bodies[x], cut), received, pads[x]))
+        assert len(streams[x]) == size
+    readers = [_reader(streams[x]) for x in points]
+    rebuilt = b"".join(combine_partial_streams(readers, [pads[x] for x in points], size, block))
+    assert rebuilt == bodies[target]
+
+
+def _reader(data: bytes) -> Callable[[int], bytes]:
+    position = 0
+
+    def read(count: int) -> bytes:
+        nonlocal position
+        position += count
+        return data[position - count : position]
+
+    return read
+
+
+def test_a_partial_stream_needs_its_pad_and_every_helper() -> None:
+    k, n, size = 3, 5, 4096
+    bodies = _split_body(secrets.token_bytes(size), k, n)
+    points, target = [1, 2, 3], 5
+    helpers = {x: EnrollmentHelper(x, bytes(32), points, target) for x in points}
+    outgoing = {x: helper.masks() for x, helper in helpers.items()}
+    pads = {x: secrets.token_bytes(32) for x in points}
+    streams = {
+        x: b"".join(helpers[x].partial_stream([bodies[x]], {p: outgoing[p][x] for p in points if p != x}, pads[x]))
+        for x in points
+    }
+    wrong = {**pads, 1: secrets.token_bytes(32)}
+    guessed = b"".join(
+        combine_partial_streams([_reader(streams[x]) for x in points], [wrong[x] for x in points], size, 1024)
+    )
+    assert guessed != bodies[target]
+    with pytest.raises(CodecError, match="sent 0 bytes"):
+        list(
+            combine_partial_streams(
+                [_reader(streams[1]), _reader(b""), _reader(streams[3])], [pads[x] for x in points], size, 1024
+            )
+        )
+    weighted = gf256.MUL_TABLE[int(lagrange_weights(points, at=target)[0])][np.frombuffer(bodies[1], dtype=np.uint8)]
+    assert streams[1] != weighted.tobytes()  # what travels is masked and padded, not w·f(x)
+
+
+def test_partial_streams_refuse_missing_masks() -> None:
+    helper = EnrollmentHelper(1, bytes(32), [1, 2], 3)
+    with pytest.raises(CodecError, match="needs one mask from each of"):
+        list(helper.partial_stream([b"abc"], {}, bytes(32)))

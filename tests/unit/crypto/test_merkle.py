@@ -152,7 +152,7 @@ def test_proof_fails_for_an_index_beyond_the_leaves() -> None:
 def test_proof_fails_with_the_wrong_depth() -> None:
     data, root, proof, count = data_and_proof()
     assert not merkle.verify_proof(root, 2, data[2048:3072], proof[:-1], count)
-    assert not merkle.verify_proof(root, 2, data[2048:3072], proof + [bytes(32)], count)
+    assert not merkle.verify_proof(root, 2, data[2048:3072], [*proof, bytes(32)], count)
 
 
 def test_an_inner_node_cannot_pass_as_a_leaf() -> None:
@@ -186,8 +186,10 @@ def test_bad_arguments() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    data=st.binary(max_size=5000), chunk=st.sampled_from([1, 7, 64, 1024]),
-    leaf_count=st.integers(0, 2**63), slots=st.binary(min_size=SLOTS, max_size=SLOTS),
+    data=st.binary(max_size=5000),
+    chunk=st.sampled_from([1, 7, 64, 1024]),
+    leaf_count=st.integers(0, 2**63),
+    slots=st.binary(min_size=SLOTS, max_size=SLOTS),
 )
 def test_native_kernel_matches_the_reference_from_any_state(
     data: bytes, chunk: int, leaf_count: int, slots: bytes

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import chisquare
 
-from kura.crypto import gf256, shamir
+from kura.codes import gf256
+from kura.crypto import shamir
 from kura.errors import CodecError
 
 

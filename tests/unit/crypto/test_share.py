@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import struct
 
@@ -10,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kura.codes.params import CodeParams, Scheme
 from kura.crypto import merkle, share
-from kura.crypto.params import CodeParams, Scheme
 from kura.errors import CodecError, ShareIntegrityError
 
 FILE_ID = bytes(range(32))
@@ -20,8 +19,14 @@ OTHER_ID = bytes(32)
 
 def header(index: int = 1, body_size: int = 3000, **changes: object) -> share.ShareHeader:
     fields: dict[str, object] = dict(
-        params=CodeParams(Scheme.MSR, 3, 5), index=index, file_id=FILE_ID, plaintext_size=8000,
-        sealed_size=8016, body_size=body_size, segment_size=1 << 20, nonce_prefix=b"\x01" * 7,
+        params=CodeParams(Scheme.MSR, 3, 5),
+        index=index,
+        file_id=FILE_ID,
+        plaintext_size=8000,
+        sealed_size=8016,
+        body_size=body_size,
+        segment_size=1 << 20,
+        nonce_prefix=b"\x01" * 7,
         key_share=b"\x02" * 32,
     )
     fields.update(changes)
@@ -42,13 +47,17 @@ BODY = bytes(i % 241 for i in range(3000))
 
 @settings(max_examples=50, deadline=None)
 @given(
-    scheme=st.sampled_from(list(Scheme)), k=st.integers(2, 120), extra=st.integers(0, 120),
-    pick=st.integers(0, 254), sizes=st.tuples(*[st.integers(0, 2**63) for _ in range(3)]),
+    scheme=st.sampled_from(list(Scheme)),
+    k=st.integers(2, 120),
+    extra=st.integers(0, 120),
+    pick=st.integers(0, 254),
+    sizes=st.tuples(*[st.integers(0, 2**63) for _ in range(3)]),
 )
 def test_header_round_trip(scheme: Scheme, k: int, extra: int, pick: int, sizes: tuple[int, int, int]) -> None:
     params = CodeParams(scheme, k, min(2 * k - 1 + extra, 255))
-    head = header(index=pick % params.n, params=params, plaintext_size=sizes[0], sealed_size=sizes[1],
-                  body_size=sizes[2])
+    head = header(
+        index=pick % params.n, params=params, plaintext_size=sizes[0], sealed_size=sizes[1], body_size=sizes[2]
+    )
     encoded = head.to_bytes()
     assert len(encoded) == share.HEADER_SIZE == 112
     assert share.ShareHeader.from_bytes(encoded) == head
@@ -56,19 +65,19 @@ def test_header_round_trip(scheme: Scheme, k: int, extra: int, pick: int, sizes:
 
 def test_header_layout_known_answer() -> None:
     encoded = header().to_bytes()
-    assert encoded[:10] == b"KURA\x01\x03\x03\x05\x01" + FILE_ID[:1]
+    assert encoded[:10] == b"KURA\x02\x03\x03\x05\x01" + FILE_ID[:1]
     assert encoded[41:49] == struct.pack(">Q", 8000)
     assert encoded[-32:] == b"\x02" * 32
 
 
 def test_writer_facts_are_those_of_the_whole_share() -> None:
     data, info = written(header(), BODY)
-    assert len(data) == info.size == share.HEADER_SIZE + len(BODY) + share.TRAILER_SIZE
-    assert data[-32:] == hashlib.sha256(data[:-32]).digest()
-    assert info.sha256 == hashlib.sha256(data).digest()
+    assert len(data) == info.size == share.HEADER_SIZE + len(BODY)
+    assert data[share.HEADER_SIZE :] == BODY
     assert info.merkle_root == merkle.merkle_root(data)
     assert info.chunk_count == merkle.chunk_count(len(data))
-    assert share.verify_stream(io.BytesIO(data), FILE_ID, 1, info.sha256) == header()
+    assert share.verify_stream(io.BytesIO(data), FILE_ID, 1, info.merkle_root) == header()
+    assert share.check_layout(data, FILE_ID, 1) == header()
 
 
 def test_writer_refuses_a_wrong_body_length() -> None:
@@ -83,9 +92,9 @@ def test_writer_refuses_a_wrong_body_length() -> None:
 GOOD, GOOD_INFO = written(header(), BODY)
 
 
-def reject(data: bytes, match: str, file_id: bytes = FILE_ID, index: int = 1, sha: bytes | None = None) -> None:
+def reject(data: bytes, match: str, file_id: bytes = FILE_ID, index: int = 1, root: bytes | None = None) -> None:
     with pytest.raises(ShareIntegrityError, match=match):
-        share.verify_stream(io.BytesIO(data), file_id, index, sha)
+        share.verify_stream(io.BytesIO(data), file_id, index, GOOD_INFO.merkle_root if root is None else root)
 
 
 def test_wrong_magic() -> None:
@@ -93,7 +102,7 @@ def test_wrong_magic() -> None:
 
 
 def test_unknown_version() -> None:
-    reject(GOOD[:4] + b"\x02" + GOOD[5:], "format version 2")
+    reject(GOOD[:4] + b"\x01" + GOOD[5:], "format version 1, this kura reads version 2")
 
 
 def test_unknown_scheme_and_impossible_values() -> None:
@@ -102,10 +111,10 @@ def test_unknown_scheme_and_impossible_values() -> None:
     reject(GOOD[:6] + b"\x04" + GOOD[7:], "n >= 2k - 1")
 
 
-def test_truncated_header_body_and_trailer() -> None:
+def test_truncated_header_and_body() -> None:
     reject(GOOD[:50], "truncated header")
     reject(GOOD[:2000], "truncated body")
-    reject(GOOD[:-5], "trailer digest is missing")
+    reject(GOOD[:-1], "truncated body: 2999 of 3000")
 
 
 def test_trailing_garbage() -> None:
@@ -115,14 +124,26 @@ def test_trailing_garbage() -> None:
 def test_hash_mismatch_in_body_and_header() -> None:
     body_flip = bytearray(GOOD)
     body_flip[500] ^= 1
-    reject(bytes(body_flip), "hash mismatch: the header or body")
+    reject(bytes(body_flip), "hash mismatch: share 1's Merkle root differs")
     header_flip = bytearray(GOOD)
     header_flip[100] ^= 1  # inside the key share
-    reject(bytes(header_flip), "hash mismatch: the header or body")
+    reject(bytes(header_flip), "hash mismatch: share 1's Merkle root differs")
 
 
-def test_manifest_digest_mismatch() -> None:
-    reject(GOOD, "differs from the manifest", sha=hashlib.sha256(b"other").digest())
+def test_committed_root_mismatch() -> None:
+    """An intact share of the right file and index, but not the one committed (a replaced share)."""
+    reject(GOOD, "Merkle root differs from the committed one", root=merkle.merkle_root(b"other"))
+
+
+def test_layout_check_refuses_what_it_can_see_without_hashing() -> None:
+    with pytest.raises(ShareIntegrityError, match="has 3111 bytes, its header announces 3112"):
+        share.check_layout(GOOD[:-1], FILE_ID, 1)
+    with pytest.raises(ShareIntegrityError, match="has 3113 bytes"):
+        share.check_layout(GOOD + b"\x00", FILE_ID, 1)
+    with pytest.raises(ShareIntegrityError, match="expected 2: it was swapped"):
+        share.check_layout(GOOD, FILE_ID, 2)
+    with pytest.raises(ShareIntegrityError, match="truncated header"):
+        share.check_layout(GOOD[:20], FILE_ID, 1)
 
 
 def test_share_of_another_file_or_index() -> None:
@@ -139,12 +160,12 @@ def test_header_refuses_impossible_fields() -> None:
         header(index=5)
 
 
-def outcome(data: bytes, cuts: list[int], sha: bytes | None) -> str:
+def outcome(data: bytes, cuts: list[int]) -> str:
     """What a verifier fed ``data`` in the pieces ``cuts`` makes of it: the header, or the error."""
-    verifier = share.ShareVerifier(FILE_ID, 1, sha)
+    verifier = share.ShareVerifier(FILE_ID, 1, GOOD_INFO.merkle_root)
     try:
         start = 0
-        for cut in sorted(min(c, len(data)) for c in cuts) + [len(data)]:
+        for cut in [*sorted(min(c, len(data)) for c in cuts), len(data)]:
             verifier.update(data[start:cut])
             start = cut
         return repr(verifier.finish())
@@ -154,12 +175,13 @@ def outcome(data: bytes, cuts: list[int], sha: bytes | None) -> str:
 
 @settings(max_examples=80, deadline=None)
 @given(
-    damage=st.sampled_from(["none", "cut", "extend", "flip"]), where=st.integers(0, len(GOOD) - 1),
-    extra=st.binary(min_size=1, max_size=40), cuts=st.lists(st.integers(0, len(GOOD) + 40), max_size=8),
-    with_sha=st.booleans(),
+    damage=st.sampled_from(["none", "cut", "extend", "flip"]),
+    where=st.integers(0, len(GOOD) - 1),
+    extra=st.binary(min_size=1, max_size=40),
+    cuts=st.lists(st.integers(0, len(GOOD) + 40), max_size=8),
 )
 def test_verifier_decides_the_same_however_the_share_is_cut(
-    damage: str, where: int, extra: bytes, cuts: list[int], with_sha: bool
+    damage: str, where: int, extra: bytes, cuts: list[int]
 ) -> None:
     data = bytearray(GOOD)
     if damage == "cut":
@@ -168,13 +190,12 @@ def test_verifier_decides_the_same_however_the_share_is_cut(
         data += extra
     elif damage == "flip":
         data[where] ^= 1
-    sha = GOOD_INFO.sha256 if with_sha else None
-    whole = outcome(bytes(data), [], sha)
-    assert outcome(bytes(data), cuts, sha) == whole
+    whole = outcome(bytes(data), [])
+    assert outcome(bytes(data), cuts) == whole
     assert (whole == repr(header())) == (damage == "none")
 
 
 def test_verifier_refuses_a_wrong_header_before_the_body_arrives() -> None:
-    verifier = share.ShareVerifier(OTHER_ID, 1)
+    verifier = share.ShareVerifier(OTHER_ID, 1, GOOD_INFO.merkle_root)
     with pytest.raises(ShareIntegrityError, match="belongs to file"):
         verifier.update(GOOD[: share.HEADER_SIZE])

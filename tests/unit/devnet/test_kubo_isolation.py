@@ -8,15 +8,16 @@ import subprocess
 import pytest
 
 from kura.devnet.kubo import KUBO_ENV, KuboPorts, isolate
-from kura.devnet.kubo_install import kubo_binary
+from kura.devtools.kubo_install import kubo_binary
 
 
 @pytest.fixture(scope="module")
 def default_config(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The pinned Kubo's own default configuration (``ipfs init`` without profiles)."""
     repo = tmp_path_factory.mktemp("repo")
-    subprocess.run([str(kubo_binary()), "init"], env={"IPFS_PATH": str(repo), **KUBO_ENV},
-                   check=True, capture_output=True)
+    subprocess.run(
+        [str(kubo_binary()), "init"], env={"IPFS_PATH": str(repo), **KUBO_ENV}, check=True, capture_output=True
+    )
     return json.loads((repo / "config").read_text())
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kura.crypto.params import Scheme
+from kura.codes.params import Scheme
 from kura.errors import SimulationError
 from kura.sim import markov
 from kura.sim.design import design

@@ -33,8 +33,15 @@ TASKS: dict[str, ShippedTask] = {
     for task in (
         ShippedTask("matmul", "integer matrix product modulo 2^32 (numeric kernel)"),
         ShippedTask("textstats", "byte, character, line, word and letter counts of UTF-8 text, as JSON"),
-        ShippedTask("medical_aggregate",
-                    "per-diagnosis count and mean blood pressure and HbA1c, groups under 5 suppressed, as JSON"),
+        ShippedTask(
+            "medical_aggregate",
+            "per-diagnosis count and mean blood pressure and HbA1c, groups under 5 suppressed, as JSON",
+        ),
+        ShippedTask(
+            "dp_cohort_aggregate",
+            "HbA1c and blood pressure by age band, sex and condition with exact discrete Laplace noise "
+            "(epsilon-DP), minimum cell counts and a dominance rule, as JSON",
+        ),
     )
 }
 """The shipped tasks by name."""

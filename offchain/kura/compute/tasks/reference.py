@@ -52,11 +52,7 @@ def matmul(data: bytes) -> bytes:
         raise ValueError(f"matmul input for n={n} must be {4 + 8 * n * n} bytes, got {len(data)}")
     flat = struct.unpack_from(f"<{2 * n * n}I", data, 4)
     a, b = flat[: n * n], flat[n * n :]
-    c = [
-        sum(a[i * n + k] * b[k * n + j] for k in range(n)) % _U32
-        for i in range(n)
-        for j in range(n)
-    ]
+    c = [sum(a[i * n + k] * b[k * n + j] for k in range(n)) % _U32 for i in range(n) for j in range(n)]
     return struct.pack(f"<{n * n}I", *c)
 
 
@@ -102,6 +98,4 @@ def medical_aggregate(data: bytes) -> bytes:
         for code, (count, bp, hba1c_x10) in groups.items()
         if count >= MIN_GROUP_SIZE
     }
-    return canonical_json(
-        {"groups": shown, "invalid_lines": invalid, "suppressed_groups": len(groups) - len(shown)}
-    )
+    return canonical_json({"groups": shown, "invalid_lines": invalid, "suppressed_groups": len(groups) - len(shown)})
