@@ -6,8 +6,8 @@ Start-up: ``kura --help``, ``kura store --help`` and ``kura store ls`` (on a dev
 ``python -c pass``, each a fresh interpreter; the repeats are interleaved (one of each, then again) so every
 command sees the machine in the same state. Wall time and CPU time are medians, peak RSS the largest; the last
 columns are the ratios to ``python -c pass``. Targets (issue 17): each of the three <= 0.25 s and <= 60 MB.
-The commands are launched by a fresh interpreter that imports nothing else: a child's peak RSS counts its
-parent's pages until ``exec``, so a launcher holding web3 would report its own size for every command.
+Each command is measured on its own by :func:`kura.devtools.process_usage.measure` (a child's peak RSS counts
+its parent's pages until ``exec``, so this process, holding web3, cannot measure them directly).
 
 Put/get: a 1 MiB file (3-of-5 MSR) stored and fetched through ``kura store put/get --json`` (a process each)
 and through ``kura.connect().storage.put/get`` in this process, interleaved, a fresh file each repeat.
@@ -30,9 +30,10 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
+
+from kura.devtools.process_usage import Measured, measure
 
 MIB = 1 << 20
 BUDGET_SECONDS = 0.25
@@ -40,31 +41,16 @@ BUDGET_MB = 60.0
 CLI_OVER_API = 1.2
 
 
-@dataclass(frozen=True)
-class Run:
-    """One process: wall seconds, CPU seconds (user + system), peak resident memory in MB."""
-
-    wall: float
-    cpu: float
-    peak_mb: float
-
-
-def run(command: Sequence[str]) -> Run:
-    """Run ``command`` to its end and measure it (its own resource usage, from ``wait4``).
+def run(command: Sequence[str]) -> Measured:
+    """Run ``command`` to its end and measure it (its own usage: :func:`kura.devtools.process_usage.measure`).
 
     Raises:
         RuntimeError: if it fails.
     """
-    with tempfile.TemporaryFile() as errors:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
-            errors.seek(0)
-            raise RuntimeError(f"{' '.join(command)} exited {process.returncode}: {errors.read().decode().strip()}")
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    measured = measure(command)
+    if measured.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} exited {measured.returncode}: {measured.stderr.strip()}")
+    return measured
 
 
 def kura_command(*args: str) -> list[str]:
@@ -82,7 +68,7 @@ def startup(repeats: int) -> None:
     }
     for command in cases.values():  # warm the file cache and the byte-code caches
         run(command)
-    runs: dict[str, list[Run]] = {name: [] for name in cases}
+    runs: dict[str, list[Measured]] = {name: [] for name in cases}
     for _ in range(repeats):
         for name, command in cases.items():
             runs[name].append(run(command))
@@ -96,7 +82,7 @@ def startup(repeats: int) -> None:
         wall, cpu, peak = (
             median(r.wall for r in measured),
             median(r.cpu for r in measured),
-            max(r.peak_mb for r in measured),
+            max(r.peak_bytes for r in measured) / MIB,
         )
         verdict = (
             ""
@@ -183,11 +169,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--running", action="store_true", help="use the devnet `kura devnet up` started")
-    parser.add_argument("--startup", type=int, metavar="REPEATS", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.startup:  # the light launcher of the start-up table (see the docstring)
-        startup(args.startup)
-        return
     import kura
 
     with devnet(args.running), tempfile.TemporaryDirectory() as folder:
@@ -195,7 +177,7 @@ def main() -> None:
             for i in range(3):
                 (Path(folder) / f"listed-{i}").write_bytes(os.urandom(4096))
                 k.storage.put(Path(folder) / f"listed-{i}", k=2, n=3)
-        subprocess.run([sys.executable, __file__, "--startup", str(5 if args.quick else 15)], check=True)
+        startup(5 if args.quick else 15)
         put_get(3 if args.quick else 9, Path(folder))
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import resource
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from kura.devtools.process_usage import measure
 from kura.ipfs import KuboClient
 
 MIB = 1 << 20
@@ -23,9 +23,13 @@ def _network(fresh_network: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> 
         monkeypatch.setenv(name, value)
 
 
+def kura_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "kura", *args]
+
+
 def kura(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "kura", *args],
+        kura_command(*args),
         capture_output=True,
         text=True,
         timeout=600,
@@ -108,7 +112,7 @@ def test_mistakes_are_one_line_errors(tmp_path: Path) -> None:
         assert done.stderr.startswith("error: ") or "Usage:" in done.stderr, done.stderr
     assert not list(tmp_path.glob("kura-get-*")) and not (tmp_path / "missing").exists()
     broke = subprocess.run(
-        [sys.executable, "-m", "kura", "store", "put", str(source)],
+        kura_command("store", "put", str(source)),
         capture_output=True,
         text=True,
         timeout=600,
@@ -126,13 +130,20 @@ def test_a_large_file_is_streamed_with_bounded_memory(tmp_path: Path) -> None:
         for _ in range(size // (16 * MIB)):
             out.write(os.urandom(16 * MIB))
     try:
-        stored = ok_json("store", "put", str(source), "--account", "7")
-        ok_json("store", "get", stored["file_id"], "-o", str(back), "--account", "7")
-        # The largest RSS of any child of this test process so far: an upper bound on both commands'.
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-        assert peak <= 2 * size, f"peak RSS {peak / MIB:.0f} MiB for a {size // MIB} MiB file"
+        put = measure(
+            kura_command("store", "put", str(source), "--account", "7", "--json"), env=os.environ, timeout=600
+        )
+        assert put.returncode == 0, put.stderr
+        file_id = json.loads(put.stdout)["file_id"]
+        get = measure(
+            kura_command("store", "get", file_id, "-o", str(back), "--account", "7"), env=os.environ, timeout=600
+        )
+        assert get.returncode == 0, get.stderr
+        for verb, measured in (("put", put), ("get", get)):
+            peak = measured.peak_bytes
+            assert peak <= 2 * size, f"{verb}: peak RSS {peak / MIB:.0f} MiB for a {size // MIB} MiB file"
         assert sha256_of(back) == sha256_of(source)
-        ok_json("store", "rm", stored["file_id"], "--account", "7")
+        ok_json("store", "rm", file_id, "--account", "7")
     finally:
         source.unlink(missing_ok=True)
         back.unlink(missing_ok=True)
