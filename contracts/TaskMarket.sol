@@ -32,7 +32,8 @@ import {PullPayments} from "./utils/PullPayments.sol";
 ///  4. The round's auditors `commit` keccak256(result ‖ salt ‖ self) within `fuelWindow(fuel)` seconds of the
 ///     draw, then everyone (the worker in round 1, the round's auditors) `reveal`s until `revealDeadline`. A
 ///     commitment binds its author's address, so nobody can replay another node's commitment, and commits close
-///     before any reveal.
+///     before any reveal: reveals open once every auditor of the round has committed (the worker committed before
+///     the draw), or at the commit deadline, so a round lasts as long as its slowest node, not its whole window.
 ///  5. `finalize` (anyone, after `revealDeadline` or once every participant of the round revealed): drawn
 ///     auditors who did not reveal lose `missBps` of their stake and their passed checks. Then the
 ///     credibility-weighted consensus (`Credibility`, Sarmenta 2002, node credibility 1 − f/k) runs over every
@@ -258,6 +259,7 @@ contract TaskMarket is ITaskMarket, PullPayments {
         }
         // At most maxAuditors × maxRounds <= 32 seats (checked at deployment).
         t.drawn = drawn + want;
+        t.committed = 0;
         uint32 commitDeadline = _deadline(t.fuel);
         uint32 revealDeadline = commitDeadline + uint32(revealWindow);
         t.round = round;
@@ -284,7 +286,12 @@ contract TaskMarket is ITaskMarket, PullPayments {
         if (answers[msg.sender] != 0) revert AlreadyCommitted(taskId, msg.sender);
         answers[msg.sender] = commitment;
         emit ResultCommitted(taskId, msg.sender, commitment);
-        if (state == TaskState.Claimed) _scheduleDraw(taskId, t);
+        if (state == TaskState.Claimed) {
+            _scheduleDraw(taskId, t);
+        } else {
+            // At most `auditors` seats per round, each commits once.
+            ++t.committed;
+        }
     }
 
     /// @inheritdoc ITaskMarket
@@ -555,7 +562,9 @@ contract TaskMarket is ITaskMarket, PullPayments {
     }
 
     function _checkRevealWindow(uint256 taskId, Task storage t) private view {
-        if (block.timestamp <= t.commitDeadline) revert RevealNotOpen(taskId, t.commitDeadline);
+        if (block.timestamp <= t.commitDeadline && t.committed < t.auditors) {
+            revert RevealNotOpen(taskId, t.commitDeadline);
+        }
         if (block.timestamp > t.revealDeadline) revert RevealClosed(taskId, t.revealDeadline);
     }
 

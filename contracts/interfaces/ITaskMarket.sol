@@ -92,6 +92,7 @@ interface ITaskMarket {
     /// (the key is in the task's `TaskPosted` event).
     /// @param gate The task's `IComputeGate` (zero for an open task): only the nodes it allows work on the task.
     /// @param drawn Auditors drawn so far, over every round (their seats are numbered 0 to `drawn − 1`).
+    /// @param committed Auditors of the current round who have committed (reveals open when all have).
     /// @param result The accepted result (a sandbox commitment hash) once Accepted, else zero.
     struct Task {
         address requester;
@@ -114,6 +115,7 @@ interface ITaskMarket {
         bool confidential;
         address gate;
         uint8 drawn;
+        uint8 committed;
         bytes32 result;
     }
 
@@ -291,7 +293,7 @@ interface ITaskMarket {
     error AlreadyCommitted(uint256 taskId, address node);
     /// @notice A zero commitment is not a commitment.
     error EmptyCommitment();
-    /// @notice Reveals open after `commitDeadline`.
+    /// @notice Reveals open once every participant of the round has committed, or after `commitDeadline`.
     error RevealNotOpen(uint256 taskId, uint64 commitDeadline);
     /// @notice The reveal phase ended at `revealDeadline`.
     error RevealClosed(uint256 taskId, uint64 revealDeadline);
@@ -343,7 +345,9 @@ interface ITaskMarket {
     /// @param commitment The hash; a zero one is refused.
     function commit(uint256 taskId, bytes32 commitment) external;
 
-    /// @notice Reveal the committed `result` and `salt` after the commit deadline.
+    /// @notice Reveal the committed `result` and `salt`, once every participant of the round (its drawn auditors,
+    /// and in round 1 the worker, who committed before the draw) has committed, or after the commit deadline:
+    /// nobody can commit any more then, so a reveal cannot be copied.
     /// @param taskId The task.
     /// @param result The result committed to.
     /// @param salt The salt committed with it.

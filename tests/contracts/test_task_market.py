@@ -459,6 +459,45 @@ def test_a_copied_answer_cannot_be_committed_in_time(
         layer.market.commit(task_id, RIGHT, salt, node=b)
 
 
+def test_reveals_open_once_every_participant_of_the_round_has_committed(
+    chain: Chain, layer: ComputeLayer, auditing: tuple[int, LocalAccount, list[LocalAccount]]
+) -> None:
+    """Nobody can commit once every drawn auditor has (the worker committed before the draw), so reveals need not
+    wait for the commit deadline: a task takes as long as its slowest node, not its whole window."""
+    task_id, worker, (a, b, c) = auditing
+    layer.commit(task_id, a, RIGHT)
+    layer.commit(task_id, b, RIGHT)
+    with reverts("RevealNotOpen"):  # c may still commit: nothing is revealed while anyone can
+        layer.reveal(task_id, worker, RIGHT)
+    layer.commit(task_id, c, RIGHT)
+    for node in (worker, a, b, c):
+        layer.reveal(task_id, node, RIGHT)
+    layer.market.finalize(task_id, sender=worker)
+    task = layer.market.task_of(task_id)
+    assert (task.state, task.outcome) == (TaskState.ACCEPTED, Outcome.AUDITED)
+    assert layer.now() <= task.commit_deadline
+
+
+def test_a_new_round_opens_its_reveals_only_when_its_own_auditors_have_committed(
+    chain: Chain, layer: ComputeLayer, requester: LocalAccount
+) -> None:
+    worker = layer.compute_node(1)
+    nodes = [layer.node(i, passed=1) for i in (10, 11, 12, 13)]
+    everyone = accounts_of(worker, nodes)
+    task_id = layer.post(requester, auditors=2, theta=95 * WAD // 100)
+    first = layer.claim_and_draw(task_id, worker)
+    layer.play_round(task_id, {worker.address: RIGHT, first[0]: RIGHT, first[1]: WRONG}, everyone)
+    second = layer.draw(task_id)
+    layer.commit(task_id, everyone[second[0]], RIGHT)
+    with reverts("RevealNotOpen"):  # round 1's commitments count for nothing in round 2
+        layer.reveal(task_id, everyone[second[0]], RIGHT)
+    layer.commit(task_id, everyone[second[1]], RIGHT)
+    for node in second:
+        layer.reveal(task_id, everyone[node], RIGHT)
+    layer.market.finalize(task_id, sender=worker)  # every participant revealed: the round closes early
+    assert layer.market.task_of(task_id).state != TaskState.AUDITING
+
+
 # ---------------------------------------------------------------- judging
 
 

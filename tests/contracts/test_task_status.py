@@ -103,8 +103,14 @@ def test_an_undecided_task_gives_each_rounds_best_and_the_workers_fate(
     layer.play_round(task_id, {worker.address: RIGHT, first[0]: RIGHT, first[1]: WRONG}, everyone)
     assert status(layer, task_id).startswith("round 1 reached no θ = 0.95 (best ")
     second = layer.draw(task_id)
-    assert status(layer, task_id).startswith("round 2: 4 auditors drawn so far; commit until ")
-    layer.play_round(task_id, {second[0]: RIGHT, second[1]: WRONG}, everyone)
+    assert status(layer, task_id).startswith("round 2: 4 auditors drawn so far, 0 of this round's 2 committed; ")
+    layer.commit(task_id, everyone[second[0]], RIGHT)
+    assert ", 1 of this round's 2 committed; " in status(layer, task_id)
+    assert "(reveals open as soon as all have)" in status(layer, task_id)
+    layer.commit(task_id, everyone[second[1]], WRONG)
+    for node, answer in ((second[0], RIGHT), (second[1], WRONG)):
+        layer.reveal(task_id, everyone[node], answer)
+    layer.market.finalize(task_id, sender=worker)
     verdict = layer.market.verdict(layer.market.task_of(task_id))
     assert len(verdict.inconclusive) == 2 and verdict.worker_penalty == "COMPUTE_DOUBTFUL"
     best = ", ".join(f"{b / WAD:.4g}" for b in verdict.inconclusive)

@@ -246,7 +246,8 @@ def explain(task: Task, verdict: Verdict, drawn: int, revealed: int, params: Tas
         return f"{before}auditors are drawn from the hash of block {task.seed_block} once it is mined (anyone may)"
     if task.state is TaskState.AUDITING:
         return (
-            f"round {task.round}: {drawn} auditors drawn so far; commit until {task.commit_deadline}, reveal until "
+            f"round {task.round}: {drawn} auditors drawn so far, {task.committed} of this round's {task.auditors} "
+            f"committed; commit until {task.commit_deadline} (reveals open as soon as all have), reveal until "
             f"{task.reveal_deadline}; {revealed} answers revealed"
         )
     if task.state is TaskState.CANCELLED:

@@ -61,6 +61,7 @@ class Task:
         requester_key: The raw 64-byte public key a confidential task's output is sealed to, else empty.
         gate: The task's compute gate (the zero address for an open task).
         drawn: Auditors drawn so far, over every round.
+        committed: Auditors of the current round who have committed (reveals open when all have).
     """
 
     task_id: int
@@ -84,12 +85,18 @@ class Task:
     confidential: bool
     gate: str
     drawn: int
+    committed: int
     result: bytes
     module_cid: str
     module_hash: bytes
     input_cid: str
     input_hash: bytes
     requester_key: bytes
+
+    def reveals_open(self, now: int) -> bool:
+        """Whether the current round takes reveals at chain time ``now``: once every auditor of the round has
+        committed, or after its commit deadline, and until its reveal deadline (``TaskMarket._checkRevealWindow``)."""
+        return (now > self.commit_deadline or self.committed >= self.auditors) and now <= self.reveal_deadline
 
 
 @dataclass(frozen=True)

@@ -230,12 +230,7 @@ class ComputeNodeAgent:
                 self._commit(task, actions, as_worker=False)
                 answer = self._answers.get(task_id)
         in_round = task.round == 1 if mine else answer is not None and answer.round == task.round
-        if (
-            answer is not None
-            and in_round
-            and not answer.revealed
-            and task.commit_deadline < now <= task.reveal_deadline
-        ) and self._try(
+        if (answer is not None and in_round and not answer.revealed and task.reveals_open(now)) and self._try(
             actions,
             f"revealed task {task_id}",
             lambda: self.market.reveal(task_id, answer.result, answer.salt, answer.output_cid, node=self.account),
