@@ -22,7 +22,6 @@ class ChallengeStatus(IntEnum):
     """Where a challenge stands: open, or the event that closed it (``ChallengePassed``, ``ChallengeFailed``,
     ``ChallengeVoided``)."""
 
-    NONE = 0
     OPEN = 1
     PASSED = 2
     FAILED = 3
