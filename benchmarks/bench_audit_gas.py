@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3.types import TxReceipt
@@ -30,6 +31,8 @@ ANSWER_TARGET = 120_000
 LEAF_BYTES = 57  # abi.encodePacked(uint8 index, address node, uint32 chunkCount, bytes32 shareRoot)
 PARAMS = DeployParams()
 MIN_STAKE = PARAMS.nodes.min_stake
+Opened = tuple[int, tuple[Any, ...]]
+"""A challenge's id and terms (``IStorageAudits.Challenge``), as the functions that judge it take them."""
 BOND, SEED_DELAY, WINDOW = PARAMS.audits.challenge_bond, PARAMS.audits.seed_delay, PARAMS.audits.response_window
 
 
@@ -74,7 +77,8 @@ class Bench:
         )
         return file_id, share_root, count, shares_root
 
-    def challenge(self, node: LocalAccount, data: bytes) -> tuple[int, TxReceipt]:
+    def challenge(self, node: LocalAccount, data: bytes) -> tuple[Opened, TxReceipt]:
+        """Open a challenge on a new one-share file of ``data``; return its id and terms, and the receipt."""
         file_id, share_root, count, _ = self.store(node, data)
         receipt = self.chain.transact(
             self.audits.functions.challenge(file_id, 0, node.address, count, share_root, []),
@@ -83,15 +87,15 @@ class Bench:
         )
         (event,) = self.audits.events.ChallengeOpened().process_receipt(receipt)
         self.mine(SEED_DELAY + 1)  # calls run on the latest block, which must be past the seed block
-        return int(event.args.challengeId), receipt
+        return (int(event.args.challengeId), tuple(event.args.challenge.values())), receipt
 
-    def respond(self, node: LocalAccount, challenge_id: int, data: bytes, *, honest: bool) -> TxReceipt:
-        index = int(self.chain.call(self.audits.functions.chunkIndexOf(challenge_id)))
+    def respond(self, node: LocalAccount, opened: Opened, data: bytes, *, honest: bool) -> TxReceipt:
+        index = int(self.chain.call(self.audits.functions.chunkIndexOf(*opened)))
         chunk = data[index * merkle.CHUNK_SIZE : (index + 1) * merkle.CHUNK_SIZE]
         proof = merkle.merkle_proof(data, index)
         if not honest:
             proof = [secrets.token_bytes(32), *proof[1:]]
-        return self.chain.transact(self.audits.functions.respond(challenge_id, chunk, proof), sender=node)
+        return self.chain.transact(self.audits.functions.respond(*opened, chunk, proof), sender=node)
 
     def mine(self, blocks: int) -> None:
         self.chain.w3.provider.make_request("anvil_mine", [hex(blocks)])
@@ -140,27 +144,25 @@ def measure(bench: Bench, exponents: tuple[int, ...]) -> list[tuple[str, int]]:
     rows.append(("withdrawStake", gas(chain.transact(bench.registry.functions.withdrawStake(), sender=leaver))))
 
     first = os.urandom(merkle.CHUNK_SIZE)
-    challenge_id, opened = bench.challenge(node, first)
-    rows.append(("challenge (one-share file)", gas(opened)))
-    rows.append(
-        ("respond, right, 2^0 chunks, node's 1st credit", gas(bench.respond(node, challenge_id, first, honest=True)))
-    )
+    opened, receipt = bench.challenge(node, first)
+    rows.append(("challenge (one-share file)", gas(receipt)))
+    rows.append(("respond, right, 2^0 chunks, node's 1st credit", gas(bench.respond(node, opened, first, honest=True))))
     for exponent in exponents:
         data = os.urandom(merkle.CHUNK_SIZE * 2**exponent)
-        challenge_id, _ = bench.challenge(node, data)
-        rows.append((f"respond, right, 2^{exponent} chunks", gas(bench.respond(node, challenge_id, data, honest=True))))
+        opened, _ = bench.challenge(node, data)
+        rows.append((f"respond, right, 2^{exponent} chunks", gas(bench.respond(node, opened, data, honest=True))))
 
     data = os.urandom(merkle.CHUNK_SIZE * 2 ** exponents[-1])
-    challenge_id, _ = bench.challenge(node, data)
-    wrong = bench.respond(node, challenge_id, data, honest=False)
+    opened, _ = bench.challenge(node, data)
+    wrong = bench.respond(node, opened, data, honest=False)
     rows.append((f"respond, wrong (slashed), 2^{exponents[-1]} chunks", gas(wrong)))
-    challenge_id, _ = bench.challenge(node, os.urandom(merkle.CHUNK_SIZE))
+    opened, _ = bench.challenge(node, os.urandom(merkle.CHUNK_SIZE))
     chain.w3.provider.make_request("evm_increaseTime", [WINDOW + 1])
     bench.mine(1)
     rows.append(
         (
             "claimTimeout (slash + jail check + reward)",
-            gas(chain.transact(bench.audits.functions.claimTimeout(challenge_id), sender=chain.account(1))),
+            gas(chain.transact(bench.audits.functions.claimTimeout(*opened), sender=chain.account(1))),
         )
     )
     return rows

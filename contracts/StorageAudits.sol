@@ -43,6 +43,10 @@ import {PullPayments} from "./utils/PullPayments.sol";
 ///     `reseed` (before the deadline) to draw a new seed block; the deadline does not move, so
 ///     `responseWindow` should stay below 256 blocks' time and an honest node answers well inside it.
 ///
+/// Storage. A challenge's terms are emitted in `ChallengeOpened` and kept on chain only as their hash (one
+/// slot, cleared when it is judged or voided): `respond`, `claimTimeout` and `reseed` are given the terms
+/// back and check them against it, so none of them can be altered, and a closed challenge matches no terms.
+///
 /// Bonds and refunds are credited here and withdrawn with `withdrawPayments`; slashed stake and
 /// challenger rewards live in the NodeRegistry (withdraw them there).
 contract StorageAudits is IStorageAudits, PullPayments {
@@ -69,7 +73,7 @@ contract StorageAudits is IStorageAudits, PullPayments {
     uint16 public immutable rewardBps;
 
     uint256 private _lastId;
-    mapping(uint256 challengeId => Challenge challenge) private _challenges;
+    mapping(uint256 challengeId => bytes32 termsHash) private _terms;
     mapping(bytes32 fileId => mapping(uint8 index => uint256 challengeId)) private _open;
     mapping(bytes32 fileId => mapping(uint8 index => mapping(address node => bool lost))) private _lost;
 
@@ -131,75 +135,80 @@ contract StorageAudits is IStorageAudits, PullPayments {
             // One id per transaction: 2^256 challenges are out of reach.
             challengeId = ++_lastId;
         }
-        uint64 seedBlock = uint64(block.number) + seedDelay;
-        uint64 deadline = uint64(block.timestamp) + responseWindow;
-        _challenges[challengeId] = Challenge({
+        Challenge memory terms = Challenge({
             challenger: msg.sender,
             bond: msg.value.toUint96(),
             node: node,
-            seedBlock: seedBlock,
+            seedBlock: uint64(block.number) + seedDelay,
             chunkCount: chunkCount,
-            deadline: deadline,
+            deadline: uint64(block.timestamp) + responseWindow,
             index: index,
-            status: ChallengeStatus.Open,
             fileId: fileId,
             shareRoot: shareRoot,
             sharesRoot: sharesRoot
         });
+        _terms[challengeId] = keccak256(abi.encode(terms));
         _open[fileId][index] = challengeId;
-        emit ChallengeOpened(challengeId, fileId, node, index, msg.sender, msg.value, seedBlock, deadline);
+        emit ChallengeOpened(challengeId, fileId, node, terms);
     }
 
     /// @inheritdoc IStorageAudits
-    function respond(uint256 challengeId, bytes calldata chunk, bytes32[] calldata proof)
+    function respond(uint256 challengeId, Challenge calldata terms, bytes calldata chunk, bytes32[] calldata proof)
         external
         returns (bool passed)
     {
-        Challenge storage c = _openChallenge(challengeId);
-        if (msg.sender != c.node) revert NotChallengedNode(challengeId, msg.sender, c.node);
-        if (block.timestamp > c.deadline) revert DeadlinePassed(challengeId, c.deadline);
-        uint32 chunkIndex = _chunkIndex(challengeId, c);
-        passed = (chunk.length != 0 || c.chunkCount == 1) && chunk.length <= ShareMerkle.CHUNK_SIZE
-            && proof.length == ShareMerkle.depth(c.chunkCount)
-            && ShareMerkle.verify(c.shareRoot, ShareMerkle.leafHash(chunk), chunkIndex, proof);
+        _checkOpen(challengeId, terms);
+        address node = terms.node;
+        if (msg.sender != node) revert NotChallengedNode(challengeId, msg.sender, node);
+        if (block.timestamp > terms.deadline) revert DeadlinePassed(challengeId, terms.deadline);
+        uint32 chunkIndex = _chunkIndex(challengeId, terms);
+        uint32 chunkCount = terms.chunkCount;
+        passed = (chunk.length != 0 || chunkCount == 1) && chunk.length <= ShareMerkle.CHUNK_SIZE
+            && proof.length == ShareMerkle.depth(chunkCount)
+            && ShareMerkle.verify(terms.shareRoot, ShareMerkle.leafHashCalldata(chunk), chunkIndex, proof);
         if (passed) {
-            _pass(challengeId, c, chunkIndex);
+            _pass(challengeId, terms, chunkIndex);
         } else {
-            _fail(challengeId, c, AUDIT_BAD_PROOF);
+            _fail(challengeId, terms, AUDIT_BAD_PROOF);
         }
     }
 
     /// @inheritdoc IStorageAudits
-    function claimTimeout(uint256 challengeId) external {
-        Challenge storage c = _openChallenge(challengeId);
-        if (block.timestamp <= c.deadline) revert DeadlineNotReached(challengeId, c.deadline);
-        if (block.number <= c.seedBlock) {
-            _void(challengeId, c, SEED_NOT_MINED);
-        } else if (_commitmentChanged(c)) {
-            _void(challengeId, c, COMMITMENT_CHANGED);
+    function claimTimeout(uint256 challengeId, Challenge calldata terms) external {
+        _checkOpen(challengeId, terms);
+        if (block.timestamp <= terms.deadline) revert DeadlineNotReached(challengeId, terms.deadline);
+        if (block.number <= terms.seedBlock) {
+            _void(challengeId, terms, SEED_NOT_MINED);
+        } else if (_commitmentChanged(terms)) {
+            _void(challengeId, terms, COMMITMENT_CHANGED);
         } else {
-            _fail(challengeId, c, AUDIT_TIMEOUT);
+            _fail(challengeId, terms, AUDIT_TIMEOUT);
         }
     }
 
     /// @inheritdoc IStorageAudits
-    function reseed(uint256 challengeId) external {
-        Challenge storage c = _openChallenge(challengeId);
-        if (block.timestamp > c.deadline) revert DeadlinePassed(challengeId, c.deadline);
-        if (block.number <= c.seedBlock + BLOCKHASH_WINDOW) revert SeedStillFresh(challengeId, c.seedBlock);
-        uint64 seedBlock = uint64(block.number) + seedDelay;
-        c.seedBlock = seedBlock;
-        emit ChallengeReseeded(challengeId, seedBlock);
+    function reseed(uint256 challengeId, Challenge calldata terms) external {
+        _checkOpen(challengeId, terms);
+        if (block.timestamp > terms.deadline) revert DeadlinePassed(challengeId, terms.deadline);
+        if (block.number <= terms.seedBlock + BLOCKHASH_WINDOW) {
+            revert SeedStillFresh(challengeId, terms.seedBlock);
+        }
+        Challenge memory moved = terms;
+        moved.seedBlock = uint64(block.number) + seedDelay;
+        _terms[challengeId] = keccak256(abi.encode(moved));
+        emit ChallengeReseeded(challengeId, moved.seedBlock);
     }
 
     /// @inheritdoc IStorageAudits
-    function challengeOf(uint256 challengeId) external view returns (Challenge memory) {
-        return _known(challengeId);
+    function isOpen(uint256 challengeId) external view returns (bool) {
+        if (challengeId == 0 || challengeId > _lastId) revert UnknownChallenge(challengeId);
+        return _terms[challengeId] != 0;
     }
 
     /// @inheritdoc IStorageAudits
-    function chunkIndexOf(uint256 challengeId) external view returns (uint32) {
-        return _chunkIndex(challengeId, _known(challengeId));
+    function chunkIndexOf(uint256 challengeId, Challenge calldata terms) external view returns (uint32) {
+        _checkOpen(challengeId, terms);
+        return _chunkIndex(challengeId, terms);
     }
 
     /// @inheritdoc IStorageAudits
@@ -214,25 +223,27 @@ contract StorageAudits is IStorageAudits, PullPayments {
 
     // ------------------------------------------------------------------ internals
 
-    function _close(Challenge storage c, ChallengeStatus status) private {
-        c.status = status;
-        delete _open[c.fileId][c.index];
+    /// @dev Clearing both slots refunds most of their cost, and leaves no terms a replay could match.
+    function _close(uint256 challengeId, Challenge calldata terms) private {
+        delete _terms[challengeId];
+        delete _open[terms.fileId][terms.index];
     }
 
-    function _pass(uint256 challengeId, Challenge storage c, uint32 chunkIndex) private {
-        _close(c, ChallengeStatus.Passed);
-        address node = c.node;
+    function _pass(uint256 challengeId, Challenge calldata terms, uint32 chunkIndex) private {
+        _close(challengeId, terms);
+        address node = terms.node;
         emit ChallengePassed(challengeId, node, chunkIndex);
-        _credit(node, c.bond);
-        if (c.challenger != node) registry.recordAudit(node, true);
+        _credit(node, terms.bond);
+        if (terms.challenger != node) registry.recordAudit(node, true);
     }
 
-    function _fail(uint256 challengeId, Challenge storage c, bytes32 reason) private {
-        _close(c, ChallengeStatus.Failed);
-        (bytes32 fileId, uint8 index, address node, address challenger) = (c.fileId, c.index, c.node, c.challenger);
+    function _fail(uint256 challengeId, Challenge calldata terms, bytes32 reason) private {
+        _close(challengeId, terms);
+        (bytes32 fileId, uint8 index, address node, address challenger) =
+            (terms.fileId, terms.index, terms.node, terms.challenger);
         _lost[fileId][index][node] = true;
         emit ShareLost(fileId, index, node);
-        _credit(challenger, c.bond);
+        _credit(challenger, terms.bond);
         uint256 slashed = registry.slash(node, slashBps, reason, bytes32(challengeId));
         registry.recordAudit(node, false);
         uint256 reward = slashed * rewardBps / BPS;
@@ -240,34 +251,33 @@ contract StorageAudits is IStorageAudits, PullPayments {
         emit ChallengeFailed(challengeId, node, reason, slashed, reward);
     }
 
-    function _void(uint256 challengeId, Challenge storage c, bytes32 reason) private {
-        _close(c, ChallengeStatus.Voided);
+    function _void(uint256 challengeId, Challenge calldata terms, bytes32 reason) private {
+        _close(challengeId, terms);
         emit ChallengeVoided(challengeId, reason);
-        _credit(c.challenger, c.bond);
+        _credit(terms.challenger, terms.bond);
     }
 
-    function _known(uint256 challengeId) private view returns (Challenge storage c) {
-        c = _challenges[challengeId];
-        if (c.status == ChallengeStatus.None) revert UnknownChallenge(challengeId);
+    /// @dev Reverts unless `challengeId` is open and `terms` are exactly its terms.
+    function _checkOpen(uint256 challengeId, Challenge calldata terms) private view {
+        bytes32 stored = _terms[challengeId];
+        if (stored == keccak256(abi.encode(terms))) return;
+        if (stored != 0) revert WrongTerms(challengeId);
+        if (challengeId == 0 || challengeId > _lastId) revert UnknownChallenge(challengeId);
+        revert ChallengeClosed(challengeId);
     }
 
-    function _openChallenge(uint256 challengeId) private view returns (Challenge storage c) {
-        c = _known(challengeId);
-        if (c.status != ChallengeStatus.Open) revert ChallengeClosed(challengeId, c.status);
-    }
-
-    function _chunkIndex(uint256 challengeId, Challenge storage c) private view returns (uint32) {
-        uint64 seedBlock = c.seedBlock;
+    function _chunkIndex(uint256 challengeId, Challenge calldata terms) private view returns (uint32) {
+        uint64 seedBlock = terms.seedBlock;
         if (block.number <= seedBlock) revert IKuraErrors.SeedNotYetAvailable(challengeId, seedBlock);
         if (block.number > seedBlock + BLOCKHASH_WINDOW) revert SeedExpired(challengeId, seedBlock);
         bytes32 seed = blockhash(seedBlock);
         // The modulus is below 2^32, so the cast keeps every bit.
-        return uint32(uint256(keccak256(abi.encode(seed, challengeId))) % c.chunkCount);
+        return uint32(uint256(keccak256(abi.encode(seed, challengeId))) % terms.chunkCount);
     }
 
-    function _commitmentChanged(Challenge storage c) private view returns (bool) {
-        try files.fileOf(c.fileId) returns (IFileRegistry.FileRecord memory record) {
-            return record.sharesRoot != c.sharesRoot;
+    function _commitmentChanged(Challenge calldata terms) private view returns (bool) {
+        try files.fileOf(terms.fileId) returns (IFileRegistry.FileRecord memory record) {
+            return record.sharesRoot != terms.sharesRoot;
         } catch {
             return true; // deleted since the challenge was opened
         }

@@ -8,16 +8,9 @@ pragma solidity ^0.8.24;
 /// and the challenge id recorded on chain.
 /// Errors it shares with other kura contracts are declared once, in `IKuraErrors`.
 interface IStorageAudits {
-    /// @notice Lifecycle of a challenge. `None` means no such challenge.
-    enum ChallengeStatus {
-        None,
-        Open,
-        Passed,
-        Failed,
-        Voided
-    }
-
-    /// @notice A challenge as the chain records it (six storage slots).
+    /// @notice A challenge's terms. The chain keeps only their hash (one storage slot per challenge): they are
+    /// emitted in full in `ChallengeOpened` (with `seedBlock` moved by any later `ChallengeReseeded`), and
+    /// `respond`, `claimTimeout`, `reseed` and `chunkIndexOf` must be given them back exactly.
     /// @param challenger Who opened it and posted the bond.
     /// @param bond Wei bonded by the challenger.
     /// @param node The node that must answer.
@@ -25,7 +18,6 @@ interface IStorageAudits {
     /// @param chunkCount Number of chunks of the challenged share.
     /// @param deadline Last block timestamp at which the node may answer.
     /// @param index Share index within the file.
-    /// @param status Lifecycle state.
     /// @param fileId The file.
     /// @param shareRoot Merkle root of the share's chunks.
     /// @param sharesRoot The file's shares commitment when the challenge was opened.
@@ -37,32 +29,21 @@ interface IStorageAudits {
         uint32 chunkCount;
         uint64 deadline;
         uint8 index;
-        ChallengeStatus status;
         bytes32 fileId;
         bytes32 shareRoot;
         bytes32 sharesRoot;
     }
 
-    /// @notice A challenge was opened against `node` for share `index` of `fileId`.
+    /// @notice A challenge was opened against `node` for share `challenge.index` of `fileId`.
     /// @param challengeId The new challenge.
-    /// @param fileId The file.
-    /// @param node The node that must answer.
-    /// @param index The share index.
-    /// @param challenger Who opened it.
-    /// @param bond Wei bonded.
-    /// @param seedBlock The block whose hash picks the chunk.
-    /// @param deadline Last timestamp at which the node may answer.
+    /// @param fileId The file (also in `challenge`; indexed to find a file's audits).
+    /// @param node The node that must answer (also in `challenge`; indexed for the node's agent).
+    /// @param challenge Its terms, as the functions that judge it must be given them.
     event ChallengeOpened(
-        uint256 indexed challengeId,
-        bytes32 indexed fileId,
-        address indexed node,
-        uint8 index,
-        address challenger,
-        uint256 bond,
-        uint64 seedBlock,
-        uint64 deadline
+        uint256 indexed challengeId, bytes32 indexed fileId, address indexed node, Challenge challenge
     );
-    /// @notice The seed block of an unanswered challenge fell out of the 256-block window and was moved.
+    /// @notice The seed block of an unanswered challenge fell out of the 256-block window and was moved:
+    /// from now on the challenge's terms carry `seedBlock`.
     /// @param challengeId The challenge.
     /// @param seedBlock Its new seed block.
     event ChallengeReseeded(uint256 indexed challengeId, uint64 seedBlock);
@@ -102,8 +83,10 @@ interface IStorageAudits {
     error ShareAlreadyLost(bytes32 fileId, uint8 index, address node);
     /// @notice No challenge has id `challengeId`.
     error UnknownChallenge(uint256 challengeId);
-    /// @notice The challenge is no longer open (`status` says how it ended).
-    error ChallengeClosed(uint256 challengeId, ChallengeStatus status);
+    /// @notice The challenge is no longer open (its closing event says how it ended).
+    error ChallengeClosed(uint256 challengeId);
+    /// @notice The terms given are not those challenge `challengeId` was opened with (or last reseeded to).
+    error WrongTerms(uint256 challengeId);
     /// @notice Only the challenged `node` may answer, not `caller`.
     error NotChallengedNode(uint256 challengeId, address caller, address node);
     /// @notice The answer came after `deadline`; the challenge can only time out now.
@@ -135,33 +118,37 @@ interface IStorageAudits {
     /// @notice Answer challenge `challengeId` with the chosen chunk and its proof (the challenged node only,
     /// from block `seedBlock + 1` until the deadline). A wrong answer does not revert: it is judged a failure.
     /// @param challengeId The challenge.
-    /// @param chunk The chunk `chunkIndexOf(challengeId)` names.
+    /// @param terms Its terms (`ChallengeOpened`, with the latest `ChallengeReseeded` seed block).
+    /// @param chunk The chunk `chunkIndexOf(challengeId, terms)` names.
     /// @param proof Its siblings in the share's Merkle tree, bottom-up.
     /// @return passed True if the answer was right.
-    function respond(uint256 challengeId, bytes calldata chunk, bytes32[] calldata proof)
+    function respond(uint256 challengeId, Challenge calldata terms, bytes calldata chunk, bytes32[] calldata proof)
         external
         returns (bool passed);
 
     /// @notice Judge an unanswered challenge after its deadline (anyone): slash, or void if the file's
     /// commitment changed meanwhile or the seed block was never mined.
     /// @param challengeId The challenge.
-    function claimTimeout(uint256 challengeId) external;
+    /// @param terms Its terms.
+    function claimTimeout(uint256 challengeId, Challenge calldata terms) external;
 
     /// @notice Move the seed of an unanswered challenge whose seed block hash has expired (anyone,
     /// before the deadline). The deadline does not move.
     /// @param challengeId The challenge.
-    function reseed(uint256 challengeId) external;
+    /// @param terms Its terms.
+    function reseed(uint256 challengeId, Challenge calldata terms) external;
 
-    /// @notice The record of challenge `challengeId`.
-    /// @param challengeId The challenge.
-    /// @return record Everything the chain keeps about it.
-    function challengeOf(uint256 challengeId) external view returns (Challenge memory record);
+    /// @notice True while challenge `challengeId` is open, false once it was judged or voided.
+    /// @param challengeId The challenge (reverts `UnknownChallenge` if none has this id).
+    /// @return open Whether it still waits for an answer or a timeout.
+    function isOpen(uint256 challengeId) external view returns (bool open);
 
-    /// @notice The chunk index challenge `challengeId` asks for (reverts until the seed block is mined,
+    /// @notice The chunk index open challenge `challengeId` asks for (reverts until the seed block is mined,
     /// and once its hash has expired).
     /// @param challengeId The challenge.
+    /// @param terms Its terms.
     /// @return chunkIndex The chunk the node must answer with.
-    function chunkIndexOf(uint256 challengeId) external view returns (uint32 chunkIndex);
+    function chunkIndexOf(uint256 challengeId, Challenge calldata terms) external view returns (uint32 chunkIndex);
 
     /// @notice The open challenge on share `index` of `fileId`, or 0.
     /// @param fileId The file.

@@ -29,6 +29,13 @@ contract ShareMerkleHarness {
         return ShareMerkle.verify(root, leaf, index, proof);
     }
 
+    /// @notice See `ShareMerkle.leafHashCalldata`.
+    /// @param data The chunk.
+    /// @return leaf Its leaf hash.
+    function leafHashCalldata(bytes calldata data) external view returns (bytes32 leaf) {
+        return ShareMerkle.leafHashCalldata(data);
+    }
+
     /// @notice See `ShareMerkle.leafHash`.
     /// @param data The chunk.
     /// @return leaf Its leaf hash.

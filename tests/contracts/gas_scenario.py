@@ -70,7 +70,7 @@ class Scenario:
     # ---------------------------------------------------------------- storage
 
     def storage(self) -> None:
-        """A file's life, three audits (pass, bad proof, timeout), a reseed and a repair."""
+        """A file's life, four audits (pass, bad proof, timeout, a reseeded pass), and a repair."""
         keep, owner = self.keep, self.account(FILE_OWNER)
         keep("NodeRegistry.register", join(self.registry, self.account(HOLDERS[0])))
         for index in (*HOLDERS[1:], FRESH, REPAIRER):
@@ -130,12 +130,19 @@ class Scenario:
             self.audits.respond(failing, bytes(CHUNK_SIZE), tree.proof(0), node=self.account(HOLDERS[1])),
         )
         silent = challenge(2)
+        mine(self.chain, seed_delay + 1)  # a seed block still unmined at the deadline would void the challenge
         advance(self.chain, self.audits.params().response_window + 1)
         keep("StorageAudits.claimTimeout (slash)", self.audits.claim_timeout(silent, sender=self.account(OWNER)))
         keep("StorageAudits.withdrawPayments", self.audits.withdraw_payments(payee=self.account(CHALLENGER)))
         stale = challenge(0)
         mine(self.chain, 256 + seed_delay + 1)
         keep("StorageAudits.reseed", self.audits.reseed(stale, sender=self.account(OWNER)))
+        mine(self.chain, seed_delay + 1)
+        chunk = self.audits.chunk_index_of(stale)
+        keep(
+            "StorageAudits.respond (pass, node already owed a bond)",
+            self.audits.respond(stale, tree.chunks[chunk], tree.proof(chunk), node=self.account(HOLDERS[0])),
+        )
 
         repair = RepairCommit(
             file_id,

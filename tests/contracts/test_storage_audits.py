@@ -108,6 +108,7 @@ def test_share_merkle_matches_python_for_any_data(chain: Chain, harness: Contrac
     tree = ShareTree.of_data(data)
     index = pick % len(tree.chunks)
     leaf = chain.call(harness.functions.leafHash(tree.chunks[index]))
+    assert chain.call(harness.functions.leafHashCalldata(tree.chunks[index])) == leaf
     proof = merkle.merkle_proof(data, index)
     python_side = (merkle.merkle_root(data), proof, merkle.leaf_hash(tree.chunks[index]))
     assert python_side == (tree.root, tree.proof(index), leaf)
@@ -141,18 +142,24 @@ def test_a_right_answer_passes_credits_the_bond_to_the_node_and_raises_reputatio
     block = chain.w3.eth.get_block(receipt["blockNumber"])
     seed_block = block["number"] + PARAMS.audits.seed_delay
     deadline = block["timestamp"] + PARAMS.audits.response_window
-    assert events(layer.audits.contract, "ChallengeOpened", receipt) == [
-        {
-            "challengeId": challenge_id,
-            "fileId": stored.file_id,
-            "node": node.address,
-            "index": 0,
+    (opened,) = events(layer.audits.contract, "ChallengeOpened", receipt)
+    assert {**opened, "challenge": dict(opened["challenge"])} == {
+        "challengeId": challenge_id,
+        "fileId": stored.file_id,
+        "node": node.address,
+        "challenge": {
             "challenger": challenger.address,
             "bond": PARAMS.audits.challenge_bond + 1,
+            "node": node.address,
             "seedBlock": seed_block,
+            "chunkCount": 5,
             "deadline": deadline,
-        }
-    ]
+            "index": 0,
+            "fileId": stored.file_id,
+            "shareRoot": share.tree.root,
+            "sharesRoot": stored.commitment.root,
+        },
+    }
     record = layer.audits.challenge_of(challenge_id)
     assert (
         record.challenger,
@@ -248,13 +255,57 @@ def test_replays_and_strangers_are_refused(
     layer.audits.respond(challenge_id, share.tree.chunks[i], share.tree.proof(i), node=nodes[0])
     with reverts("ChallengeClosed") as caught:
         layer.audits.respond(challenge_id, share.tree.chunks[i], share.tree.proof(i), node=nodes[0])
-    assert caught.value.args_by_name["status"] == ChallengeStatus.PASSED
+    assert caught.value.args_by_name == {"challengeId": challenge_id}
+    assert not chain.call(layer.audits.contract.functions.isOpen(challenge_id))
     advance(chain, PARAMS.audits.response_window + 1)
     with reverts("ChallengeClosed"):
         layer.audits.claim_timeout(challenge_id, sender=chain.account(CHALLENGER))
     with reverts("UnknownChallenge"):
         layer.audits.challenge_of(challenge_id + 1)
     assert layer.registry.node_of(nodes[0].address).stake == PARAMS.nodes.min_stake
+
+
+def test_only_the_terms_a_challenge_was_opened_with_are_accepted(
+    chain: Chain, layer: TrustLayer, nodes: list[LocalAccount], stored: StoredFile
+) -> None:
+    """The chain keeps only the hash of a challenge's terms: any field changed, for any function, is refused
+    before anything is judged, as is an unknown id."""
+    share, functions = stored.shares[0], layer.audits.contract.functions
+    challenge_id = layer.open(stored, 0, challenger=chain.account(CHALLENGER))
+    i = ready(layer, challenge_id)
+    record = layer.audits.challenge_of(challenge_id)
+    changes = {
+        "challenger": nodes[0].address,
+        "bond": record.bond * 2,
+        "node": nodes[1].address,
+        "seed_block": record.seed_block - 1,
+        "chunk_count": 1,
+        "deadline": record.deadline + 10**6,
+        "index": 1,
+        "file_id": secrets.token_bytes(32),
+        "share_root": secrets.token_bytes(32),
+        "shares_root": secrets.token_bytes(32),
+    }
+    for field, value in changes.items():
+        forged = replace(record, **{field: value})
+        node = chain.account(1 + [n.address for n in nodes].index(forged.node))
+        for call, sender in (
+            (functions.respond(challenge_id, forged.terms(), share.tree.chunks[i], share.tree.proof(i)), node),
+            (functions.claimTimeout(challenge_id, forged.terms()), chain.account(CHALLENGER)),
+            (functions.reseed(challenge_id, forged.terms()), chain.account(CHALLENGER)),
+        ):
+            with reverts("WrongTerms") as caught:
+                chain.transact(call, sender=sender)
+            assert caught.value.args_by_name == {"challengeId": challenge_id}, field
+        with reverts("WrongTerms"):
+            chain.call(functions.chunkIndexOf(challenge_id, forged.terms()))
+    for unknown in (0, challenge_id + 1):
+        with reverts("UnknownChallenge"):
+            chain.transact(functions.claimTimeout(unknown, record.terms()), sender=chain.account(CHALLENGER))
+        with reverts("UnknownChallenge"):
+            chain.call(functions.isOpen(unknown))
+    assert chain.call(functions.isOpen(challenge_id))
+    assert layer.audits.passed(answer(layer, share, challenge_id, nodes[0]))
 
 
 # ---------------------------------------------------------------- failures
@@ -624,11 +675,14 @@ def test_an_expired_seed_is_redrawn_and_the_node_can_still_answer(
         layer.audits.chunk_index_of(challenge_id)
     with reverts("SeedExpired"):
         layer.audits.respond(challenge_id, share.tree.chunks[i], share.tree.proof(i), node=nodes[0])
+    stale = layer.audits.challenge_of(challenge_id).terms()
     receipt = layer.audits.reseed(challenge_id, sender=anyone)
     new_seed = receipt["blockNumber"] + PARAMS.audits.seed_delay
     assert events(layer.audits.contract, "ChallengeReseeded", receipt) == [
         {"challengeId": challenge_id, "seedBlock": new_seed}
     ]
+    with reverts("WrongTerms"):  # the terms the reseed replaced
+        chain.call(layer.audits.contract.functions.reseed(challenge_id, stale), sender=anyone.address)
     assert layer.audits.passed(answer(layer, share, challenge_id, nodes[0]))
     assert layer.audits.challenge_of(challenge_id).seed_block == new_seed
 

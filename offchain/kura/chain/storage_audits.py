@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD
@@ -18,18 +19,27 @@ from kura.errors import ChainError
 
 
 class ChallengeStatus(IntEnum):
-    """``IStorageAudits.ChallengeStatus``."""
+    """Where a challenge stands: open, or the event that closed it (``ChallengePassed``, ``ChallengeFailed``,
+    ``ChallengeVoided``)."""
 
-    NONE = 0
     OPEN = 1
     PASSED = 2
     FAILED = 3
     VOIDED = 4
 
 
+CLOSING_EVENTS = {
+    "ChallengePassed": ChallengeStatus.PASSED,
+    "ChallengeFailed": ChallengeStatus.FAILED,
+    "ChallengeVoided": ChallengeStatus.VOIDED,
+}
+"""The status each event that closes a challenge gives it."""
+
+
 @dataclass(frozen=True)
 class Challenge:
-    """A challenge as the chain records it (see ``IStorageAudits.Challenge``)."""
+    """A challenge: its terms (``IStorageAudits.Challenge``, from ``ChallengeOpened`` and the latest
+    ``ChallengeReseeded``; the chain keeps only their hash) and its status."""
 
     challenge_id: int
     challenger: str
@@ -44,6 +54,21 @@ class Challenge:
     share_root: bytes
     shares_root: bytes
 
+    def terms(self) -> tuple[Any, ...]:
+        """The terms as ``respond``, ``claimTimeout``, ``reseed`` and ``chunkIndexOf`` take them."""
+        return (
+            self.challenger,
+            self.bond,
+            self.node,
+            self.seed_block,
+            self.chunk_count,
+            self.deadline,
+            self.index,
+            self.file_id,
+            self.share_root,
+            self.shares_root,
+        )
+
 
 class StorageAuditsClient(PullPaymentsClient):
     """Calls to the deployed ``StorageAudits``; reverts surface as ``ContractRevertError``."""
@@ -51,6 +76,7 @@ class StorageAuditsClient(PullPaymentsClient):
     def __init__(self, chain: Chain, deployment: Deployment) -> None:
         self.chain = chain
         self.contract = chain.contract("StorageAudits", deployment.address("StorageAudits"))
+        self.first_block = deployment.contracts["StorageAudits"].block
 
     def challenge(
         self,
@@ -81,26 +107,31 @@ class StorageAuditsClient(PullPaymentsClient):
         failure (see :meth:`passed`), it does not raise.
 
         Raises:
-            ContractRevertError: ``NotChallengedNode``, ``ChallengeClosed``, ``DeadlinePassed``,
-                ``SeedNotYetAvailable`` (wait a block) or ``SeedExpired`` (call :meth:`reseed`).
+            ContractRevertError: ``UnknownChallenge``, ``NotChallengedNode``, ``ChallengeClosed``,
+                ``DeadlinePassed``, ``SeedNotYetAvailable`` (wait a block) or ``SeedExpired`` (call :meth:`reseed`).
         """
-        return self.chain.transact(self.contract.functions.respond(challenge_id, chunk, list(proof)), sender=node)
+        terms = self.challenge_of(challenge_id).terms()
+        return self.chain.transact(
+            self.contract.functions.respond(challenge_id, terms, chunk, list(proof)), sender=node
+        )
 
     def claim_timeout(self, challenge_id: int, *, sender: LocalAccount) -> TxReceipt:
         """Judge an unanswered challenge after its deadline (anyone).
 
         Raises:
-            ContractRevertError: ``DeadlineNotReached`` or ``ChallengeClosed``.
+            ContractRevertError: ``UnknownChallenge``, ``DeadlineNotReached`` or ``ChallengeClosed``.
         """
-        return self.chain.transact(self.contract.functions.claimTimeout(challenge_id), sender=sender)
+        terms = self.challenge_of(challenge_id).terms()
+        return self.chain.transact(self.contract.functions.claimTimeout(challenge_id, terms), sender=sender)
 
     def reseed(self, challenge_id: int, *, sender: LocalAccount) -> TxReceipt:
         """Draw a new seed block for a challenge whose seed hash expired (anyone, before the deadline).
 
         Raises:
-            ContractRevertError: ``SeedStillFresh``, ``DeadlinePassed`` or ``ChallengeClosed``.
+            ContractRevertError: ``UnknownChallenge``, ``SeedStillFresh``, ``DeadlinePassed`` or ``ChallengeClosed``.
         """
-        return self.chain.transact(self.contract.functions.reseed(challenge_id), sender=sender)
+        terms = self.challenge_of(challenge_id).terms()
+        return self.chain.transact(self.contract.functions.reseed(challenge_id, terms), sender=sender)
 
     def challenge_id(self, receipt: TxReceipt) -> int:
         """The id of the challenge opened by the transaction of ``receipt``.
@@ -126,36 +157,45 @@ class StorageAuditsClient(PullPaymentsClient):
         raise ChainError(f"transaction {receipt['transactionHash'].to_0x_hex()} judged no challenge")
 
     def challenge_of(self, challenge_id: int) -> Challenge:
-        """The record of ``challenge_id``.
+        """``challenge_id``'s terms and status, read from its events (the chain keeps only the terms' hash).
 
         Raises:
             ContractRevertError: ``UnknownChallenge``.
         """
-        (challenger, bond, node, seed_block, chunk_count, deadline, index, status, file_id, share_root, shares_root) = (
-            self.chain.call(self.contract.functions.challengeOf(challenge_id))
-        )
-        return Challenge(
+        is_open = bool(self.chain.call(self.contract.functions.isOpen(challenge_id)))
+        events = self._events_of(challenge_id)
+        opened = next(e for e in events if e.event == "ChallengeOpened")
+        terms = opened.args.challenge
+        challenge = Challenge(
             challenge_id,
-            challenger,
-            bond,
-            node,
-            seed_block,
-            chunk_count,
-            deadline,
-            index,
-            ChallengeStatus(status),
-            bytes(file_id),
-            bytes(share_root),
-            bytes(shares_root),
+            terms.challenger,
+            terms.bond,
+            terms.node,
+            terms.seedBlock,
+            terms.chunkCount,
+            terms.deadline,
+            terms.index,
+            ChallengeStatus.OPEN,
+            bytes(terms.fileId),
+            bytes(terms.shareRoot),
+            bytes(terms.sharesRoot),
         )
+        for event in events:
+            if event.event == "ChallengeReseeded":
+                challenge = replace(challenge, seed_block=int(event.args.seedBlock))
+            elif event.event in CLOSING_EVENTS and not is_open:
+                challenge = replace(challenge, status=CLOSING_EVENTS[event.event])
+        return challenge
 
     def chunk_index_of(self, challenge_id: int) -> int:
         """The chunk index the challenge asks for.
 
         Raises:
-            ContractRevertError: ``SeedNotYetAvailable`` or ``SeedExpired``.
+            ContractRevertError: ``UnknownChallenge``, ``ChallengeClosed``, ``SeedNotYetAvailable`` or
+                ``SeedExpired``.
         """
-        return int(self.chain.call(self.contract.functions.chunkIndexOf(challenge_id)))
+        terms = self.challenge_of(challenge_id).terms()
+        return int(self.chain.call(self.contract.functions.chunkIndexOf(challenge_id, terms)))
 
     def open_challenge_of(self, file_id: bytes, index: int) -> int:
         """The open challenge on share ``index`` of ``file_id``, or 0."""
@@ -164,6 +204,20 @@ class StorageAuditsClient(PullPaymentsClient):
     def is_share_lost(self, file_id: bytes, index: int, node: str) -> bool:
         """True if ``node`` failed an audit of share ``index`` of ``file_id``."""
         return bool(self.chain.call(self.contract.functions.isShareLost(file_id, index, node)))
+
+    def _events_of(self, challenge_id: int) -> list[Any]:
+        """Every event of ``challenge_id`` (opened, reseeded, closed), in chain order: one ``eth_getLogs``."""
+        names = ("ChallengeOpened", "ChallengeReseeded", *CLOSING_EVENTS)
+        by_topic = {str(self.contract.events[name].topic): self.contract.events[name]() for name in names}
+        logs = self.chain.w3.eth.get_logs(
+            {
+                "address": self.contract.address,
+                "fromBlock": self.first_block,
+                "toBlock": "latest",
+                "topics": [list(by_topic), "0x" + challenge_id.to_bytes(32, "big").hex()],
+            }
+        )
+        return [by_topic[log["topics"][0].to_0x_hex()].process_log(log) for log in logs]
 
     def params(self) -> StorageAuditsParams:
         """The deployment parameters."""

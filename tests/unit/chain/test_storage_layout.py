@@ -78,22 +78,11 @@ def test_what_judging_a_node_touches_shares_one_slot() -> None:
     assert size == 4
 
 
-def test_a_challenge_takes_six_slots() -> None:
-    fields, size = slots("StorageAudits", "_challenges")
-    assert fields == {
-        "challenger": 0,
-        "bond": 0,
-        "node": 1,
-        "seedBlock": 1,
-        "chunkCount": 1,
-        "deadline": 2,
-        "index": 2,
-        "status": 2,
-        "fileId": 3,
-        "shareRoot": 4,
-        "sharesRoot": 5,
-    }
-    assert size == 6
+def test_a_challenge_keeps_one_slot_the_hash_of_its_terms() -> None:
+    layout = _layouts()["StorageAudits"]
+    (entry,) = [e for e in layout["storage"] if e["label"] == "_terms"]
+    value = layout["types"][layout["types"][entry["type"]]["value"]]
+    assert (value["label"], int(value["numberOfBytes"])) == ("bytes32", 32)
 
 
 @pytest.mark.parametrize(

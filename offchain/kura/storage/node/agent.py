@@ -245,7 +245,8 @@ class StorageNodeAgent:
             if challenge_id not in self.state.pending:
                 self.state.pending.add(challenge_id)
                 report.new.append(challenge_id)
-                self.log(f"challenge {challenge_id}: share {log.args.index} of {bytes(log.args.fileId).hex()[:16]}…")
+                share, file_id = log.args.challenge.index, bytes(log.args.fileId).hex()[:16]
+                self.log(f"challenge {challenge_id}: share {share} of {file_id}…")
         self.state.cursor = latest
 
     def _handle(self, challenge_id: int, report: StepReport) -> None:
