@@ -16,8 +16,8 @@ import {PullPayments} from "./utils/PullPayments.sol";
 /// payouts and refunds all leave through `withdrawPayments` (pull payments).
 /// @dev Lifecycle: None → Active ⇄ (stake < minStake: Active but not `isActive`, `StakeBelowMinimum` emitted
 /// when a slash crosses the line, `topUp` climbs back) → Jailed (once `jailThreshold` failed audits are counted
-/// at the same time; each failure expires `failureDecay` seconds after the last one, and passes do not reset
-/// the count) → Exiting (`announceExit`, from Active or Jailed) → Exited (`withdrawStake` after
+/// at the same time; one counted failure is forgiven per whole `failureDecay` seconds since the last failure, and
+/// passes do not reset the count) → Exiting (`announceExit`, from Active or Jailed) → Exited (`withdrawStake` after
 /// `unbondingDelay`). Jailing is final for an address: a jailed node can only leave. Compute roles: Stray →
 /// Auditor on the first passed spot-check → Compute by the public `promote` (at `promotionBar` passed checks,
 /// or once for a genesis node named at deployment); jailing, exit or a judge's `setRole` moves a compute node
