@@ -17,27 +17,26 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
-from eth_account.signers.local import LocalAccount
-
-from kura.api.audits import Audits
-from kura.api.clock import ChainClock
-from kura.api.consent import Consent
-from kura.api.institutions import Institutions
-from kura.api.market import Market
-from kura.api.nodes import Nodes
-from kura.api.repair import Repair
-from kura.api.storage import Storage
-from kura.api.tasks import Tasks
 from kura.chain.client import Chain
 from kura.chain.contracts import Contracts
-from kura.chain.deploy import deploy_all
 from kura.chain.deployments import Deployment, load
-from kura.chain.institution_registry import Founder
-from kura.chain.params import DeployParams, NodeRegistryParams
 from kura.config import NetworkConfig, NodeSource, resolve_network
 from kura.errors import AlreadyDeployedError, NotDeployedError
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from kura.api.audits import Audits
+    from kura.api.clock import ChainClock
+    from kura.api.consent import Consent
+    from kura.api.institutions import Institutions
+    from kura.api.market import Market
+    from kura.api.nodes import Nodes
+    from kura.api.repair import Repair
+    from kura.api.storage import Storage
+    from kura.api.tasks import Tasks
 
 
 class Kura:
@@ -82,46 +81,64 @@ class Kura:
     @cached_property
     def clock(self) -> ChainClock:
         """The chain's time (deadlines are block timestamps)."""
+        from kura.api.clock import ChainClock
+
         return ChainClock(self.chain)
 
     @cached_property
     def storage(self) -> Storage:
         """Confidential files: put, get, info, ls, rotate, rm, enroll."""
+        from kura.api.storage import Storage
+
         return Storage(self)
 
     @cached_property
     def tasks(self) -> Tasks:
         """Compute tasks: submit, status, wait, result."""
+        from kura.api.tasks import Tasks
+
         return Tasks(self)
 
     @cached_property
     def audits(self) -> Audits:
         """Proof-of-storage audits: challenge, timeout, status."""
+        from kura.api.audits import Audits
+
         return Audits(self)
 
     @cached_property
     def repair(self) -> Repair:
         """The repairer: one round, or an agent to run."""
+        from kura.api.repair import Repair
+
         return Repair(self)
 
     @cached_property
     def consent(self) -> Consent:
         """Consent snapshots, revocations and the patient's transparency query."""
+        from kura.api.consent import Consent
+
         return Consent(self)
 
     @cached_property
     def institutions(self) -> Institutions:
         """This account's institution's own settings: the public key change."""
+        from kura.api.institutions import Institutions
+
         return Institutions(self)
 
     @cached_property
     def market(self) -> Market:
         """The data exchange: institutions, listings, purchases, deliveries, disputes, the access log."""
+        from kura.api.market import Market
+
         return Market(self)
 
     @cached_property
     def nodes(self) -> Nodes:
         """Nodes in the shared registry: status, register, top up, promote, and their agents."""
+        from kura.api.nodes import Nodes
+
         return Nodes(self)
 
     def as_account(self, index: int) -> Kura:
@@ -211,6 +228,10 @@ def deploy(
         AlreadyDeployedError: if kura is deployed on this chain already and ``force`` is not set.
         ContractRevertError: if a constructor or wiring transaction reverts.
     """
+    from kura.chain.deploy import deploy_all
+    from kura.chain.institution_registry import Founder
+    from kura.chain.params import DeployParams, NodeRegistryParams
+
     config = network if isinstance(network, NetworkConfig) else resolve_network(network)
     chain = chain or Chain.connect(config)
     if not force:

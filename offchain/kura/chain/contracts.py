@@ -8,18 +8,21 @@ deployment, so two parts of one program never hold two clients of one contract.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from kura.chain.client import Chain
-from kura.chain.consent_registry import ConsentRegistryClient
-from kura.chain.data_jobs import DataJobsClient
-from kura.chain.data_market import DataMarketClient
 from kura.chain.deployments import Deployment
-from kura.chain.file_registry import FileRegistryClient
-from kura.chain.institution_registry import InstitutionRegistryClient
-from kura.chain.node_registry import NodeRegistryClient
-from kura.chain.share_repairs import ShareRepairsClient
-from kura.chain.storage_audits import StorageAuditsClient
-from kura.chain.task_market import TaskMarketClient
+
+if TYPE_CHECKING:
+    from kura.chain.consent_registry import ConsentRegistryClient
+    from kura.chain.data_jobs import DataJobsClient
+    from kura.chain.data_market import DataMarketClient
+    from kura.chain.file_registry import FileRegistryClient
+    from kura.chain.institution_registry import InstitutionRegistryClient
+    from kura.chain.node_registry import NodeRegistryClient
+    from kura.chain.share_repairs import ShareRepairsClient
+    from kura.chain.storage_audits import StorageAuditsClient
+    from kura.chain.task_market import TaskMarketClient
 
 
 class Contracts:
@@ -46,44 +49,62 @@ class Contracts:
     @cached_property
     def files(self) -> FileRegistryClient:
         """``FileRegistry``: files, their manifest pointers and versions, deposits."""
+        from kura.chain.file_registry import FileRegistryClient
+
         return FileRegistryClient(self.chain, self.deployment)
 
     @cached_property
     def nodes(self) -> NodeRegistryClient:
         """``NodeRegistry``: stake, status, reputation, roles and the repair pool."""
+        from kura.chain.node_registry import NodeRegistryClient
+
         return NodeRegistryClient(self.chain, self.deployment)
 
     @cached_property
     def audits(self) -> StorageAuditsClient:
         """``StorageAudits``: proof-of-storage challenges."""
+        from kura.chain.storage_audits import StorageAuditsClient
+
         return StorageAuditsClient(self.chain, self.deployment)
 
     @cached_property
     def repairs(self) -> ShareRepairsClient:
         """``ShareRepairs``: public share tables and committed repairs."""
+        from kura.chain.share_repairs import ShareRepairsClient
+
         return ShareRepairsClient(self.chain, self.deployment)
 
     @cached_property
     def tasks(self) -> TaskMarketClient:
         """``TaskMarket``: compute tasks, auditors, credibility."""
+        from kura.chain.task_market import TaskMarketClient
+
         return TaskMarketClient(self.chain, self.deployment)
 
     @cached_property
     def institutions(self) -> InstitutionRegistryClient:
         """``InstitutionRegistry``: member institutions, their keys and payouts, the consortium's policy."""
+        from kura.chain.institution_registry import InstitutionRegistryClient
+
         return InstitutionRegistryClient(self.chain, self.deployment)
 
     @cached_property
     def consent(self) -> ConsentRegistryClient:
         """``ConsentRegistry``: consent snapshots per institution and purpose, and revocations."""
+        from kura.chain.consent_registry import ConsentRegistryClient
+
         return ConsentRegistryClient(self.chain, self.deployment)
 
     @cached_property
     def market(self) -> DataMarketClient:
         """``DataMarket``: dataset listings, purchases, key deliveries, disputes, compute access and ε budgets."""
+        from kura.chain.data_market import DataMarketClient
+
         return DataMarketClient(self.chain, self.deployment)
 
     @cached_property
     def jobs(self) -> DataJobsClient:
         """``DataJobs``: compute-to-data jobs over DataMarket listings, gated TaskMarket tasks."""
+        from kura.chain.data_jobs import DataJobsClient
+
         return DataJobsClient(self.chain, self.deployment)
