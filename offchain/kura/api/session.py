@@ -43,6 +43,8 @@ class Kura:
     """One connection to a kura network, signing as one account.
 
     Use :func:`connect`. Close it (or use it as a context manager) to release the storage nodes' connections.
+    Each domain (and each contract client of ``.contracts``) is imported on first use, so a program that only
+    stores files never loads the market, compute-to-data or the task sandbox.
 
     Attributes:
         network: The network's endpoints and keys.
