@@ -43,7 +43,7 @@ from kura.storage.client.placement import Placement, place_while_writing, unpin
 from kura.storage.shared import manifest_store
 from kura.storage.shared.commitment import shares_root
 from kura.storage.shared.manifest import Manifest, ShareEntry, seal
-from kura.storage.shared.nodes import NodePool, Probe, StorageNode
+from kura.storage.shared.nodes import NodePool, Probe
 
 INLINE_LIMIT = 512 << 10
 """Largest file (bytes) whose shares are encoded in memory and stored as single raw blocks (a raw block holds
@@ -231,12 +231,16 @@ def put_batch(
         manifests = [_manifest(file, params) for file in staged]
         sealed = [seal(manifest, [reader_key]) for manifest in manifests]
         digests = [manifest_store.digest_of(blob) for blob in sealed]
-        _publish_manifests(sealed, [file.placements for file in staged], pool)
-        gas = register(
-            [
-                Registration(file.file_id, digest, shares_root(manifest.shares))
-                for file, digest, manifest in zip(staged, digests, manifests, strict=True)
-            ]
+        holders = [[p.node for p in sorted(file.placements, key=lambda p: p.index)] for file in staged]
+        gas = manifest_store.publish_many_then(
+            list(zip(sealed, holders, strict=True)),
+            pool,
+            lambda stored: register(
+                [
+                    Registration(file.file_id, digest, shares_root(manifest.shares))
+                    for file, digest, manifest in zip(staged, stored, manifests, strict=True)
+                ]
+            ),
         )
     except BaseException:
         unpin([placement for file in staged for placement in file.placements], pool)
@@ -302,30 +306,3 @@ def _manifest(file: _Staged, params: CodeParams) -> Manifest:
         shares=entries,
         created_at=int(time.time()),
     )
-
-
-def _publish_manifests(sealed: Sequence[bytes], placements: Sequence[Sequence[Placement]], pool: NodePool) -> None:
-    """Store each sealed manifest on the first replicas of its file's nodes, one request per node.
-
-    Raises:
-        StorageError: if a manifest found no node (the stored ones are retracted by the caller).
-    """
-    by_node: dict[str, list[int]] = defaultdict(list)
-    nodes: dict[str, StorageNode] = {}
-    for number, placed in enumerate(placements):
-        for placement in sorted(placed, key=lambda p: p.index)[: manifest_store.MANIFEST_REPLICAS]:
-            by_node[placement.node.name].append(number)
-            nodes[placement.node.name] = placement.node
-
-    def send(name: str) -> tuple[str, bool]:
-        try:
-            pool.client(nodes[name]).block_put_many([sealed[number] for number in by_node[name]])
-        except IpfsError:
-            return name, False
-        return name, True
-
-    with ThreadPoolExecutor(max_workers=max(1, len(by_node))) as workers:
-        stored = {name for name, ok in workers.map(send, list(by_node)) if ok}
-    for number, placed in enumerate(placements):
-        if not any(p.node.name in stored and number in by_node[p.node.name] for p in placed):
-            raise StorageError(f"no storage node accepted the manifest of file {number + 1} of the batch")

@@ -9,8 +9,10 @@ whichever answers first; the bytes are checked against the digest before use.
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
+from functools import partial
 from typing import TypeVar
 
 from kura.errors import IpfsError, StorageError
@@ -58,27 +60,78 @@ def publish_then(
     Raises:
         StorageError: if no node accepted the manifest (``then`` is not called).
     """
-    digest = digest_of(sealed)
-    targets = list(nodes)[:replicas]
-    errors: list[str] = []
+    return publish_many_then([(sealed, nodes)], pool, lambda digests: then(digests[0]), replicas=replicas)
 
-    def put(node: StorageNode) -> bool:
-        try:
-            pool.client(node).block_put(sealed, pin=True)
-        except IpfsError as exc:
-            errors.append(f"{node.name}: {exc}")
-            return False
-        return True
 
-    while targets and not put(targets[0]):
-        targets.pop(0)
-    if not targets:
-        raise StorageError(f"no storage node accepted the manifest ({'; '.join(errors) or 'no nodes'})")
-    replicas_written = [_REPLICAS.submit(put, node) for node in targets[1:]]
+def publish_many_then(
+    manifests: Sequence[tuple[bytes, Sequence[StorageNode]]],
+    pool: NodePool,
+    then: Callable[[list[bytes]], T],
+    *,
+    replicas: int = MANIFEST_REPLICAS,
+) -> T:
+    """:func:`publish_then` for many manifests, each with its own nodes, in one request per node and round.
+
+    Each manifest goes to the first of its nodes that accepts it (the manifests of a node that fails move on to
+    their next node); once every manifest is held by one node, ``then(digests)`` runs while the other replicas are
+    written, and returns only after they are.
+
+    Raises:
+        StorageError: if a manifest found no node (``then`` is not called; those stored stay for the caller to
+            :func:`retract`).
+    """
+    digests = [digest_of(sealed) for sealed, _ in manifests]
+    untried = [list(nodes)[:replicas] for _, nodes in manifests]
+    held = [False] * len(manifests)
+    errors: dict[str, str] = {}
+    while waiting := [number for number, ok in enumerate(held) if not ok and untried[number]]:
+        for node, stored in _run(_puts(manifests, [(number, untried[number].pop(0)) for number in waiting], pool)):
+            if isinstance(stored, IpfsError):
+                errors[node] = str(stored)
+            else:
+                for number in stored:
+                    held[number] = True
+    if not all(held):
+        reasons = "; ".join(f"{node}: {reason}" for node, reason in errors.items()) or "no nodes"
+        raise StorageError(f"no storage node accepted manifest {held.index(False) + 1} of {len(manifests)} ({reasons})")
+    rest = [(number, node) for number, nodes in enumerate(untried) for node in nodes]
+    replicas_written = [_REPLICAS.submit(job) for job in _puts(manifests, rest, pool)]
     try:
-        return then(digest)
+        return then(digests)
     finally:
         wait(replicas_written)
+
+
+Put = Callable[[], tuple[str, list[int] | IpfsError]]
+"""One node's request: its name, and the manifests it stored or the error it gave."""
+
+
+def _run(puts: Sequence[Put]) -> list[tuple[str, list[int] | IpfsError]]:
+    """Run ``puts`` at once (a single one in this thread)."""
+    if len(puts) == 1:
+        return [puts[0]()]
+    return list(_REPLICAS.map(lambda put: put(), puts))
+
+
+def _puts(
+    manifests: Sequence[tuple[bytes, Sequence[StorageNode]]], targets: Sequence[tuple[int, StorageNode]], pool: NodePool
+) -> list[Put]:
+    """One request per node for the ``(manifest number, node)`` pairs of ``targets``."""
+    by_node: dict[str, list[int]] = defaultdict(list)
+    nodes: dict[str, StorageNode] = {}
+    for number, node in targets:
+        by_node[node.name].append(number)
+        nodes[node.name] = node
+
+    def put(name: str) -> tuple[str, list[int] | IpfsError]:
+        numbers = by_node[name]
+        try:
+            pool.client(nodes[name]).block_put_many([manifests[number][0] for number in numbers])
+        except IpfsError as exc:
+            return name, exc
+        return name, numbers
+
+    return [partial(put, name) for name in by_node]
 
 
 def resolve(digest: bytes, pool: NodePool, *, timeout: float = 30.0, probes: Sequence[Probe] | None = None) -> bytes:
