@@ -15,6 +15,11 @@ BLOCK_TIME = 1.0
 """Seconds between the devnet's blocks when no transaction arrives. Audits draw their chunk from a later block's
 hash and tasks draw their auditors the same way, so a chain that mined only on transactions would stall them
 until somebody sent one; with mixed mining Anvil still mines every transaction at once."""
+STATE_HISTORY = 512
+"""Past states Anvil keeps (in memory), so the chain can be read as it stood up to this many blocks ago (kura replays
+a reverted transaction one block back). Every block, receipt and log is kept whatever this is. By default Anvil
+keeps every state and writes the old ones to disk at each block, which grows to gigabytes over a test session and
+makes each block cost tens of milliseconds once the chain's state is large."""
 
 
 def anvil_binary() -> Path:
@@ -63,10 +68,11 @@ def start_anvil(
         str(ACCOUNTS),
         "--mnemonic",
         DEV_MNEMONIC,
-        # Anvil persists old states to disk (gigabytes over a test session) under ~/.foundry by default,
-        # and never removes them: keep them in the devnet folder, which `down` deletes.
+        # Whatever Anvil caches on disk stays in the devnet folder, which `down` deletes (not under ~/.foundry).
         "--cache-path",
         str(folder / "anvil-cache"),
+        "--prune-history",
+        str(STATE_HISTORY),
         "--silent",
     ]
     if block_time is not None:
