@@ -102,36 +102,39 @@ class StorageAuditsClient(PullPaymentsClient):
         call = self.contract.functions.challenge(file_id, index, node, chunk_count, share_root, list(shares_proof))
         return self.chain.transact(call, sender=challenger, value=bond)
 
-    def respond(self, challenge_id: int, chunk: bytes, proof: Sequence[bytes], *, node: LocalAccount) -> TxReceipt:
-        """Answer a challenge with the asked chunk and its proof. A wrong answer is mined and judged a
-        failure (see :meth:`passed`), it does not raise.
+    def respond(
+        self, challenge: int | Challenge, chunk: bytes, proof: Sequence[bytes], *, node: LocalAccount
+    ) -> TxReceipt:
+        """Answer a challenge (its id, or the :class:`Challenge` already read) with the asked chunk and its proof.
+        A wrong answer is mined and judged a failure (see :meth:`passed`), it does not raise.
 
         Raises:
             ContractRevertError: ``UnknownChallenge``, ``NotChallengedNode``, ``ChallengeClosed``,
                 ``DeadlinePassed``, ``SeedNotYetAvailable`` (wait a block) or ``SeedExpired`` (call :meth:`reseed`).
         """
-        terms = self.challenge_of(challenge_id).terms()
+        read = self._read(challenge)
         return self.chain.transact(
-            self.contract.functions.respond(challenge_id, terms, chunk, list(proof)), sender=node
+            self.contract.functions.respond(read.challenge_id, read.terms(), chunk, list(proof)), sender=node
         )
 
-    def claim_timeout(self, challenge_id: int, *, sender: LocalAccount) -> TxReceipt:
-        """Judge an unanswered challenge after its deadline (anyone).
+    def claim_timeout(self, challenge: int | Challenge, *, sender: LocalAccount) -> TxReceipt:
+        """Judge an unanswered challenge (its id, or the :class:`Challenge` already read) after its deadline (anyone).
 
         Raises:
             ContractRevertError: ``UnknownChallenge``, ``DeadlineNotReached`` or ``ChallengeClosed``.
         """
-        terms = self.challenge_of(challenge_id).terms()
-        return self.chain.transact(self.contract.functions.claimTimeout(challenge_id, terms), sender=sender)
+        read = self._read(challenge)
+        return self.chain.transact(self.contract.functions.claimTimeout(read.challenge_id, read.terms()), sender=sender)
 
-    def reseed(self, challenge_id: int, *, sender: LocalAccount) -> TxReceipt:
-        """Draw a new seed block for a challenge whose seed hash expired (anyone, before the deadline).
+    def reseed(self, challenge: int | Challenge, *, sender: LocalAccount) -> TxReceipt:
+        """Draw a new seed block for a challenge (its id, or the :class:`Challenge` already read) whose seed hash
+        expired (anyone, before the deadline).
 
         Raises:
             ContractRevertError: ``UnknownChallenge``, ``SeedStillFresh``, ``DeadlinePassed`` or ``ChallengeClosed``.
         """
-        terms = self.challenge_of(challenge_id).terms()
-        return self.chain.transact(self.contract.functions.reseed(challenge_id, terms), sender=sender)
+        read = self._read(challenge)
+        return self.chain.transact(self.contract.functions.reseed(read.challenge_id, read.terms()), sender=sender)
 
     def challenge_id(self, receipt: TxReceipt) -> int:
         """The id of the challenge opened by the transaction of ``receipt``.
@@ -187,15 +190,19 @@ class StorageAuditsClient(PullPaymentsClient):
                 challenge = replace(challenge, status=CLOSING_EVENTS[event.event])
         return challenge
 
-    def chunk_index_of(self, challenge_id: int) -> int:
-        """The chunk index the challenge asks for.
+    def chunk_index_of(self, challenge: int | Challenge) -> int:
+        """The chunk index the challenge (its id, or the :class:`Challenge` already read) asks for.
 
         Raises:
             ContractRevertError: ``UnknownChallenge``, ``ChallengeClosed``, ``SeedNotYetAvailable`` or
                 ``SeedExpired``.
         """
-        terms = self.challenge_of(challenge_id).terms()
-        return int(self.chain.call(self.contract.functions.chunkIndexOf(challenge_id, terms)))
+        read = self._read(challenge)
+        return int(self.chain.call(self.contract.functions.chunkIndexOf(read.challenge_id, read.terms())))
+
+    def _read(self, challenge: int | Challenge) -> Challenge:
+        """``challenge`` as read from the chain: read now if only its id is given."""
+        return challenge if isinstance(challenge, Challenge) else self.challenge_of(challenge)
 
     def open_challenge_of(self, file_id: bytes, index: int) -> int:
         """The open challenge on share ``index`` of ``file_id``, or 0."""

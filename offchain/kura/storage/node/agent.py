@@ -261,7 +261,7 @@ class StorageNodeAgent:
             report.waiting.append(challenge_id)
             return
         if block > challenge.seed_block + BLOCKHASH_WINDOW:
-            self.audits.reseed(challenge_id, sender=self.operator)
+            self.audits.reseed(challenge, sender=self.operator)
             self.log(f"challenge {challenge_id}: seed hash expired, reseeded")
             report.waiting.append(challenge_id)
             return
@@ -276,10 +276,10 @@ class StorageNodeAgent:
                 )
             report.missing.append(challenge_id)
             return
-        chunk_index = self.audits.chunk_index_of(challenge_id)
+        chunk_index = self.audits.chunk_index_of(challenge)
         chunk = share[chunk_index * CHUNK_SIZE : (chunk_index + 1) * CHUNK_SIZE]
         try:
-            receipt = self.audits.respond(challenge_id, chunk, merkle_proof(share, chunk_index), node=self.operator)
+            receipt = self.audits.respond(challenge, chunk, merkle_proof(share, chunk_index), node=self.operator)
         except ContractRevertError as exc:
             if exc.error_name in {"SeedNotYetAvailable", "SeedExpired"}:
                 report.waiting.append(challenge_id)

@@ -469,9 +469,10 @@ class RepairAgent:
 
     def _judge_timeouts(self, report: RepairReport) -> None:
         now = int(self.chain.w3.eth.get_block("latest")["timestamp"])
-        for challenge_id in self._challenges.due(now):
+        for challenge in self._challenges.due(now):
+            challenge_id = challenge.challenge_id
             try:
-                self.audits.claim_timeout(challenge_id, sender=self.account)
+                self.audits.claim_timeout(challenge, sender=self.account)
             except KuraError as exc:
                 report.problems[f"challenge {challenge_id}"] = str(exc)
                 continue

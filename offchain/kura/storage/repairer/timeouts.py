@@ -11,7 +11,7 @@ as it is due.
 from __future__ import annotations
 
 from kura.chain.contracts import Contracts
-from kura.chain.storage_audits import ChallengeStatus
+from kura.chain.storage_audits import Challenge, ChallengeStatus
 
 
 class OpenChallenges:
@@ -27,7 +27,7 @@ class OpenChallenges:
         self._cursor = contracts.first_block("StorageAudits") - 1
         self._open: set[int] = set()
 
-    def due(self, now: int) -> list[int]:
+    def due(self, now: int) -> list[Challenge]:
         """The challenges still open whose deadline is before ``now`` (a block timestamp), oldest first.
 
         Raises:
@@ -44,5 +44,5 @@ class OpenChallenges:
             if challenge.status is not ChallengeStatus.OPEN:
                 self._open.discard(challenge_id)
             elif now > challenge.deadline:
-                due.append(challenge_id)
+                due.append(challenge)
         return due
