@@ -14,7 +14,6 @@ from kura.api.jobs import DataJobInputs
 from kura.chain.address import checksum
 from kura.chain.node_registry import NodeRecord, NodeStatus
 from kura.chain.pull_payments import reason_text
-from kura.chain.storage_audits import ChallengeStatus
 from kura.compute.agent import ComputeNodeAgent
 from kura.compute.behaviour import Behaviour
 from kura.errors import ContractRevertError
@@ -146,7 +145,7 @@ class Nodes:
             from_block=contracts.first_block("StorageAudits"), argument_filters={"node": target}
         )
         opened = sorted({int(log.args.challengeId) for log in logs})
-        still_open = tuple(i for i in opened if contracts.audits.challenge_of(i).status is ChallengeStatus.OPEN)
+        still_open = tuple(i for i in opened if contracts.audits.is_open(i))
         return NodeStanding(
             record=record,
             credibility=credibility,

@@ -165,7 +165,7 @@ class StorageAuditsClient(PullPaymentsClient):
         Raises:
             ContractRevertError: ``UnknownChallenge``.
         """
-        is_open = bool(self.chain.call(self.contract.functions.isOpen(challenge_id)))
+        is_open = self.is_open(challenge_id)
         events = self._events_of(challenge_id)
         opened = next(e for e in events if e.event == "ChallengeOpened")
         terms = opened.args.challenge
@@ -189,6 +189,14 @@ class StorageAuditsClient(PullPaymentsClient):
             elif event.event in CLOSING_EVENTS and not is_open:
                 challenge = replace(challenge, status=CLOSING_EVENTS[event.event])
         return challenge
+
+    def is_open(self, challenge_id: int) -> bool:
+        """Whether ``challenge_id`` still waits for its answer or its timeout (one call, no event read).
+
+        Raises:
+            ContractRevertError: ``UnknownChallenge``.
+        """
+        return bool(self.chain.call(self.contract.functions.isOpen(challenge_id)))
 
     def chunk_index_of(self, challenge: int | Challenge) -> int:
         """The chunk index the challenge (its id, or the :class:`Challenge` already read) asks for.

@@ -34,7 +34,6 @@ from pathlib import Path
 from web3.types import RPCEndpoint
 
 from kura.api.session import Kura, deploy
-from kura.chain.storage_audits import ChallengeStatus
 from kura.codes.params import CodeParams, Scheme
 from kura.crypto.share import HEADER_SIZE
 from kura.demo.state import private_state
@@ -310,9 +309,7 @@ def _open_challenges(run: _Run) -> list[tuple[int, str]]:
     audits = run.owner.contracts.audits
     logs = audits.contract.events.ChallengeOpened.get_logs(from_block=run.owner.contracts.first_block("StorageAudits"))
     return [
-        (int(log.args.challengeId), str(log.args.node))
-        for log in logs
-        if audits.challenge_of(int(log.args.challengeId)).status is ChallengeStatus.OPEN
+        (int(log.args.challengeId), str(log.args.node)) for log in logs if audits.is_open(int(log.args.challengeId))
     ]
 
 
