@@ -15,6 +15,7 @@ from kura.chain.deployments import Deployment
 from kura.chain.institution_registry import key_words
 from kura.chain.pull_payments import PullPaymentsClient
 from kura.chain.receipts import first_emitted
+from kura.chain.task_market import escrow
 from kura.errors import ChainError
 
 
@@ -49,7 +50,7 @@ class JobParams:
 
     def escrow(self, max_rounds: int) -> int:
         """Wei the TaskMarket escrows for the job: the reward and the largest audit budget of ``max_rounds``."""
-        return self.reward + self.audit_fee * self.auditors * max_rounds
+        return escrow(self.reward, self.audit_fee, self.auditors, max_rounds)
 
     def as_tuple(self) -> tuple[Any, ...]:
         """The ABI tuple.
