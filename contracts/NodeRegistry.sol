@@ -236,6 +236,19 @@ contract NodeRegistry is INodeRegistry, Ownable, PullPayments {
     }
 
     /// @inheritdoc INodeRegistry
+    function recordComputeAudit(address nodeAddress) external onlyJudge {
+        Node storage node = _registered(nodeAddress);
+        if (node.role != Role.Compute) return;
+        uint32 record;
+        unchecked {
+            // One audited task per transaction: 2^32 are out of reach.
+            record = node.computeRecord + 1;
+        }
+        node.computeRecord = record;
+        emit ComputeRecordChanged(nodeAddress, record);
+    }
+
+    /// @inheritdoc INodeRegistry
     function setRole(address nodeAddress, Role role, bytes32 reason) external onlyJudge {
         if (reason == bytes32(0)) revert MissingReason();
         Node storage node = _registered(nodeAddress);
@@ -261,6 +274,11 @@ contract NodeRegistry is INodeRegistry, Ownable, PullPayments {
         Node storage node = _registered(nodeAddress);
         record = node;
         record.failures = _countedFailures(node);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function computeRecordOf(address nodeAddress) external view returns (uint32) {
+        return _nodes[nodeAddress].computeRecord;
     }
 
     /// @inheritdoc INodeRegistry
@@ -295,6 +313,8 @@ contract NodeRegistry is INodeRegistry, Ownable, PullPayments {
             computeNodes = taken + 1;
         } else if (from == Role.Compute) {
             --computeNodes;
+            // Only a compute node's record grows, so leaving the role is the one reset it needs.
+            if (node.computeRecord != 0) node.computeRecord = 0;
         }
         node.role = to;
         emit RoleChanged(nodeAddress, from, to, reason);

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {IComputeGate} from "./interfaces/IComputeGate.sol";
 import {IKuraErrors} from "./interfaces/IKuraErrors.sol";
 import {INodeRegistry} from "./interfaces/INodeRegistry.sol";
+import {ISampledAudits} from "./interfaces/ISampledAudits.sol";
 import {ITaskMarket} from "./interfaces/ITaskMarket.sol";
 import {AuditPool} from "./libraries/AuditPool.sol";
 import {Credibility} from "./libraries/Credibility.sol";
@@ -111,6 +112,10 @@ contract TaskMarket is ITaskMarket, PullPayments {
     uint64 public immutable fuelRate;
     /// @notice Least wei per unit of fuel each run is paid.
     uint96 public immutable minFuelPrice;
+    /// @notice The ledger of sampled audits: audit probabilities, held rewards, re-audits after a catch.
+    ISampledAudits public immutable sampler;
+    /// @dev Whether `sampler` samples (read once at deployment).
+    bool private immutable _sampling;
 
     uint256 private _lastId;
     mapping(uint256 taskId => Task task) private _tasks;
@@ -125,8 +130,9 @@ contract TaskMarket is ITaskMarket, PullPayments {
 
     /// @notice Deploy against the NodeRegistry with the market's windows, limits, prices and penalties.
     /// @param registry_ The NodeRegistry (this contract must be one of its judges).
+    /// @param sampler_ The SampledAudits ledger (its `setMarket` must then name this contract).
     /// @param config See `Config`; each field is a public getter of the same name.
-    constructor(INodeRegistry registry_, Config memory config) {
+    constructor(INodeRegistry registry_, ISampledAudits sampler_, Config memory config) {
         if (config.commitWindow == 0) revert IKuraErrors.BadParameter("commitWindow");
         if (config.revealWindow == 0) revert IKuraErrors.BadParameter("revealWindow");
         if (config.seedDelay == 0 || config.seedDelay >= BLOCKHASH_WINDOW) revert IKuraErrors.BadParameter("seedDelay");
@@ -142,6 +148,9 @@ contract TaskMarket is ITaskMarket, PullPayments {
         if (config.maxFuel == 0 || config.maxFuel >= 2 ** 48) revert IKuraErrors.BadParameter("maxFuel");
         if (config.fuelRate == 0) revert IKuraErrors.BadParameter("fuelRate");
         if (config.minFuelPrice == 0) revert IKuraErrors.BadParameter("minFuelPrice");
+        bool sampling_ = sampler_.sampling();
+        // The stake rule of sampled audits assumes a catch takes the whole stake.
+        if (sampling_ && config.slashBps != BPS) revert IKuraErrors.BadParameter("slashBps");
         registry = registry_;
         commitWindow = config.commitWindow;
         revealWindow = config.revealWindow;
@@ -154,6 +163,8 @@ contract TaskMarket is ITaskMarket, PullPayments {
         maxFuel = config.maxFuel;
         fuelRate = config.fuelRate;
         minFuelPrice = config.minFuelPrice;
+        sampler = sampler_;
+        _sampling = sampling_;
         uint256 fresh = Credibility.WAD - config.saboteurFraction;
         for (uint256 m = 1; m <= config.maxAuditors; ++m) {
             _freshQuorum[m] = _agreeing(m * config.maxRounds - 1, fresh);
@@ -223,6 +234,11 @@ contract TaskMarket is ITaskMarket, PullPayments {
         if (!standing.active || standing.role != INodeRegistry.Role.Compute) revert NotComputeNode(msg.sender);
         address gate = t.gate;
         if (gate != address(0) && !_gateAllows(gate, taskId, msg.sender)) revert GateRefused(taskId, msg.sender);
+        if (_sampled(t)) {
+            (bool blocked, uint256 minimum) = sampler.claimTerms(msg.sender, t.reward);
+            if (blocked) revert ReauditsPending(msg.sender);
+            if (standing.stake < minimum) revert StakeTooLowForReward(msg.sender, standing.stake, minimum);
+        }
         t.worker = msg.sender;
         t.state = TaskState.Claimed;
         t.claimBlock = uint32(block.number);
@@ -242,13 +258,25 @@ contract TaskMarket is ITaskMarket, PullPayments {
             _scheduleDraw(taskId, t);
             return;
         }
+        if (t.round == 0 && t.outcome == Outcome.None && _sampled(t)) {
+            uint256 probability = sampler.auditProbabilityOf(t.worker);
+            uint256 coin = uint256(keccak256(abi.encode(blockhash(seedBlock), taskId, "audit")));
+            if (coin % Credibility.WAD >= probability) {
+                uint32 deadline = uint32(block.timestamp + revealWindow);
+                t.state = TaskState.Unaudited;
+                t.revealDeadline = deadline;
+                emit AuditSkipped(taskId, t.worker, probability, deadline);
+                return;
+            }
+        }
         uint8 round = t.round + 1;
         bytes32 seed = keccak256(abi.encode(blockhash(seedBlock), taskId, round));
         uint8 want = t.auditors;
         uint256 looks = t.gate == address(0) ? MAX_POOL : GATED_LOOKS;
         address[] memory picked = _pool.draw(seed, want, t.poolSize, t.claimBlock, looks, _eligible, taskId);
         if (picked.length < want) {
-            _refund(taskId, t, Outcome.NoAuditors, NO_AUDITORS);
+            if (t.outcome == Outcome.Sampled) _closeReaudit(taskId, t, 0, false);
+            else _refund(taskId, t, Outcome.NoAuditors, NO_AUDITORS);
             return;
         }
         mapping(uint256 index => Seat seat) storage seats = _seats[taskId];
@@ -296,7 +324,17 @@ contract TaskMarket is ITaskMarket, PullPayments {
 
     /// @inheritdoc ITaskMarket
     function reveal(uint256 taskId, bytes32 result, bytes32 salt, string calldata outputCid) external {
-        Task storage t = _inState(taskId, TaskState.Auditing);
+        Task storage t = _known(taskId);
+        if (t.state == TaskState.Unaudited) {
+            if (msg.sender != t.worker) revert NotParticipant(taskId, msg.sender);
+            if (block.timestamp > t.revealDeadline) revert RevealClosed(taskId, t.revealDeadline);
+            _open(taskId, result, salt);
+            t.workerRevealed = true;
+            emit ResultRevealed(taskId, msg.sender, result, outputCid);
+            _holdProvisional(taskId, t, result);
+            return;
+        }
+        if (t.state != TaskState.Auditing) revert WrongState(taskId, t.state);
         if (msg.sender == t.worker && t.round == 1) {
             _checkRevealWindow(taskId, t);
             if (t.workerRevealed) revert AlreadyRevealed(taskId, msg.sender);
@@ -321,6 +359,12 @@ contract TaskMarket is ITaskMarket, PullPayments {
             _refund(taskId, t, Outcome.WorkerSilent, WORKER_SILENT);
             return;
         }
+        if (t.state == TaskState.Unaudited) {
+            if (block.timestamp <= t.revealDeadline) revert RoundNotOver(taskId, t.revealDeadline);
+            _penalise(taskId, t.worker, slashBps, NO_REVEAL);
+            _refund(taskId, t, Outcome.WorkerSilent, WORKER_SILENT);
+            return;
+        }
         if (t.state != TaskState.Auditing) revert WrongState(taskId, t.state);
         if (block.timestamp <= t.revealDeadline && !_allRevealed(taskId, t)) {
             revert RoundNotOver(taskId, t.revealDeadline);
@@ -340,8 +384,19 @@ contract TaskMarket is ITaskMarket, PullPayments {
             _scheduleDraw(taskId, t);
         } else {
             _judgeUndecided(taskId, t, keys, groups, none);
-            _refund(taskId, t, Outcome.NoConsensus, NO_CONSENSUS);
+            if (t.outcome == Outcome.Sampled) _closeReaudit(taskId, t, 0, false);
+            else _refund(taskId, t, Outcome.NoConsensus, NO_CONSENSUS);
         }
+    }
+
+    /// @inheritdoc ITaskMarket
+    function reopen(uint256 taskId) external {
+        if (msg.sender != address(sampler)) revert NotSampler(msg.sender);
+        Task storage t = _inState(taskId, TaskState.Provisional);
+        t.claimBlock = uint32(block.number);
+        // The pool holds at most MAX_POOL (1024) seats.
+        t.poolSize = uint16(_pool.seats.length);
+        _scheduleDraw(taskId, t);
     }
 
     /// @inheritdoc ITaskMarket
@@ -432,43 +487,65 @@ contract TaskMarket is ITaskMarket, PullPayments {
     }
 
     function _accept(uint256 taskId, Task storage t, bytes32 winner, uint256 credibility) private {
+        emit TaskAccepted(taskId, winner, credibility);
+        if (t.outcome == Outcome.Sampled) {
+            _payAuditors(taskId, t, winner, true);
+            _closeReaudit(taskId, t, winner, true);
+            return;
+        }
         t.result = winner;
         t.state = TaskState.Accepted;
         t.outcome = Outcome.Audited;
-        emit TaskAccepted(taskId, winner, credibility);
-
-        uint256 fee = t.auditFee;
-        uint256 fees = 0;
-        mapping(uint256 index => Seat seat) storage seats = _seats[taskId];
-        mapping(address node => bytes32 answer) storage answers = _answers[taskId];
-        uint256 drawn = t.drawn;
-        for (uint256 i = 0; i < drawn; ++i) {
-            Seat storage seat = seats[i];
-            if (!seat.revealed) continue; // already punished when its round closed
-            address auditor = seat.node;
-            bool agreed = answers[auditor] == winner;
-            emit AuditorJudged(taskId, auditor, agreed);
-            registry.recordSpotCheck(auditor, agreed);
-            if (agreed) {
-                fees += fee;
-                _credit(auditor, fee);
-            }
-        }
-
+        uint256 fees = _payAuditors(taskId, t, winner, false);
         address worker = t.worker;
         uint256 refund = _escrow(t) - fees;
-        if (t.workerRevealed && answers[worker] == winner) {
+        if (t.workerRevealed && _answers[taskId][worker] == winner) {
             refund -= t.reward;
             emit WorkerPaid(taskId, worker, t.reward);
             _credit(worker, t.reward);
+            if (_sampled(t)) registry.recordComputeAudit(worker);
         } else {
             _penalise(taskId, worker, slashBps, t.workerRevealed ? WRONG_RESULT : NO_REVEAL);
         }
         if (refund > 0) _credit(t.requester, refund);
     }
 
+    /// @dev Judge every auditor who revealed against `winner` and pay `auditFee` to each that gave it: from the
+    /// escrow, or for a re-audit (`fromPool`) from the repair pool, as far as it reaches. Returns the escrow paid.
+    function _payAuditors(uint256 taskId, Task storage t, bytes32 winner, bool fromPool)
+        private
+        returns (uint256 fees)
+    {
+        uint256 fee = t.auditFee;
+        mapping(uint256 index => Seat seat) storage seats = _seats[taskId];
+        uint256 drawn = t.drawn;
+        for (uint256 i = 0; i < drawn; ++i) {
+            Seat storage seat = seats[i];
+            if (!seat.revealed) continue; // already punished when its round closed
+            address auditor = seat.node;
+            bool agreed = _answers[taskId][auditor] == winner;
+            emit AuditorJudged(taskId, auditor, agreed);
+            registry.recordSpotCheck(auditor, agreed);
+            if (!agreed) continue;
+            if (fromPool) {
+                _payFromPool(auditor, fee, taskId);
+            } else {
+                fees += fee;
+                _credit(auditor, fee);
+            }
+        }
+    }
+
+    /// @dev Pay `fee` (or what is left of the repair pool, if less) to a re-audit's `auditor`.
+    function _payFromPool(address auditor, uint256 fee, uint256 taskId) private {
+        uint256 available = registry.repairPool();
+        uint256 amount = fee < available ? fee : available;
+        if (amount > 0) registry.payFromRepairPool(auditor, amount, bytes32(taskId));
+    }
+
     /// @dev The last round ended undecided: fail the auditors whose answer is no more likely right than wrong,
-    /// and judge the worker by its answer's credibility (`Credibility.ofAnswer`, even when no auditor gave it).
+    /// and judge the worker by its answer's credibility (`Credibility.ofAnswer`, even when no auditor gave it),
+    /// unless this is a re-audit (its worker was caught already).
     function _judgeUndecided(
         uint256 taskId,
         Task storage t,
@@ -489,6 +566,7 @@ contract TaskMarket is ITaskMarket, PullPayments {
                 registry.recordSpotCheck(auditor, false);
             }
         }
+        if (t.outcome == Outcome.Sampled) return;
         address worker = t.worker;
         if (!t.workerRevealed) {
             _penalise(taskId, worker, slashBps, NO_REVEAL);
@@ -502,12 +580,40 @@ contract TaskMarket is ITaskMarket, PullPayments {
         }
     }
 
-    /// @dev Slash `fractionBps` of the worker's stake (none for 0), demote it and reset its passed checks.
+    /// @dev Slash `fractionBps` of the worker's stake (none for 0), demote it and reset its passed checks; its
+    /// provisional results, if it holds any, are due for re-audit (and their rewards forfeited after a slash).
     function _penalise(uint256 taskId, address worker, uint16 fractionBps, bytes32 reason) private {
+        if (_sampling) sampler.caught(worker, fractionBps != 0);
         uint256 slashed = fractionBps == 0 ? 0 : registry.slash(worker, fractionBps, reason, bytes32(taskId));
         registry.setRole(worker, INodeRegistry.Role.Stray, reason);
         registry.recordSpotCheck(worker, false);
         emit WorkerPenalised(taskId, worker, reason, slashed);
+    }
+
+    /// @dev The worker's unaudited answer is accepted provisionally: the audit budget goes back to the requester and
+    /// the reward is held in the sampled-audit ledger.
+    function _holdProvisional(uint256 taskId, Task storage t, bytes32 result) private {
+        address worker = t.worker;
+        t.result = result;
+        t.state = TaskState.Provisional;
+        t.outcome = Outcome.Sampled;
+        emit ResultProvisional(taskId, worker, result);
+        _credit(t.requester, _escrow(t) - t.reward);
+        sampler.hold{value: t.reward}(taskId, worker);
+    }
+
+    /// @dev A re-audit ended: `winner` confirms the worker's provisional result or replaces it (`decided` false: no
+    /// decision, the result stands); the ledger settles the held reward.
+    function _closeReaudit(uint256 taskId, Task storage t, bytes32 winner, bool decided) private {
+        bytes32 given = t.result;
+        bool confirmed = !decided || winner == given;
+        t.state = TaskState.Accepted;
+        t.outcome = Outcome.Reaudited;
+        if (!confirmed) {
+            t.result = winner;
+            emit ResultReplaced(taskId, given, winner);
+        }
+        sampler.reaudited(taskId, t.worker, t.requester, decided, confirmed);
     }
 
     /// @dev Ends the task without a result and refunds the whole escrow.
@@ -566,6 +672,12 @@ contract TaskMarket is ITaskMarket, PullPayments {
             revert RevealNotOpen(taskId, t.commitDeadline);
         }
         if (block.timestamp > t.revealDeadline) revert RevealClosed(taskId, t.revealDeadline);
+    }
+
+    /// @dev Whether `t` may go unaudited: the market samples and the task is not gated (a compute-to-data task is
+    /// always audited).
+    function _sampled(Task storage t) private view returns (bool) {
+        return _sampling && t.gate == address(0);
     }
 
     function _escrow(Task storage t) private view returns (uint256) {

@@ -37,6 +37,8 @@ interface INodeRegistry {
     /// @param passed Compute spot-checks passed (Sarmenta's k) since the node was last caught, the input of the
     /// credibility formula.
     /// @param exitAt Timestamp from which the stake can be withdrawn after `announceExit`.
+    /// @param computeRecord Audited tasks the node passed as a compute node since it last changed role (0 on every
+    /// promotion and demotion): the record a sampling market reads to set its audit probability.
     /// @param peerId The node's libp2p peer id (Kubo).
     /// @param endpoint Where the node's storage API or multiaddr is reachable.
     // The linter's packing estimate ignores that the strings start slots of their own; the fixed fields fill
@@ -51,6 +53,7 @@ interface INodeRegistry {
         uint40 failedAt;
         uint32 passed;
         uint64 exitAt;
+        uint32 computeRecord;
         string peerId;
         string endpoint;
     }
@@ -124,6 +127,10 @@ interface INodeRegistry {
     /// @param to Its role now.
     /// @param reason Why (PROMOTED, GENESIS, FIRST_SPOT_CHECK, JAILED, EXIT, or a judge's reason).
     event RoleChanged(address indexed node, Role from, Role to, bytes32 indexed reason);
+    /// @notice A compute node passed an audited task; its record is now `computeRecord`.
+    /// @param node The node.
+    /// @param computeRecord Audited tasks passed since it became a compute node.
+    event ComputeRecordChanged(address indexed node, uint32 computeRecord);
     /// @notice A node's count of passed spot-checks changed.
     /// @param node The node.
     /// @param passed Its count now.
@@ -220,6 +227,11 @@ interface INodeRegistry {
     /// @param passed Whether its answer was the decided one.
     function recordSpotCheck(address node, bool passed) external;
 
+    /// @notice Count one audited task `node` passed as a compute node (judges only); nothing for a node that does
+    /// not hold the Compute role. The record starts at 0 at every role change.
+    /// @param node The compute node.
+    function recordComputeAudit(address node) external;
+
     /// @notice Set `node`'s compute role (judges only), e.g. demote a caught compute node to Stray
     /// (which frees its compute slot). Setting the role it already has changes nothing.
     /// @param node The node.
@@ -242,6 +254,11 @@ interface INodeRegistry {
     /// @param node The node.
     /// @return standing Its stake, passed spot-checks, status, role and whether it is active.
     function standingOf(address node) external view returns (Standing memory standing);
+
+    /// @notice Audited tasks `node` passed as a compute node since it last changed role.
+    /// @param node The node.
+    /// @return record Its compute record (0 for a node that is not a compute node or is unknown).
+    function computeRecordOf(address node) external view returns (uint32 record);
 
     /// @notice The genesis compute nodes named at deployment (see `promote`).
     /// @return nodes Their addresses.

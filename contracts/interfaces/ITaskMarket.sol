@@ -25,7 +25,9 @@ interface ITaskMarket {
         Auditing,
         Accepted,
         Refunded,
-        Cancelled
+        Cancelled,
+        Unaudited,
+        Provisional
     }
 
     /// @notice Why a task ended as it did (None while it runs, and for a cancelled task).
@@ -34,7 +36,9 @@ interface ITaskMarket {
         Audited,
         NoAuditors,
         NoConsensus,
-        WorkerSilent
+        WorkerSilent,
+        Sampled,
+        Reaudited
     }
 
     /// @notice The market's deployment parameters (one struct, so the constructor stays readable).
@@ -82,8 +86,10 @@ interface ITaskMarket {
     /// @param poolSize Seats of the audit pool when it was claimed (the draw looks at no later seat).
     /// @param auditors Auditors drawn per round (m).
     /// @param round Current audit round (1-based; 0 until the first draw).
-    /// @param state Lifecycle state.
-    /// @param outcome Why it ended (None while it runs).
+    /// @param state Lifecycle state (Unaudited: the audit coin said no audit and the worker must reveal; Provisional:
+    /// its unaudited result is accepted and its reward held in `SampledAudits`).
+    /// @param outcome Why it ended (None while it runs; Sampled for a result accepted without audit, which stays
+    /// Sampled during a re-audit; Reaudited once a re-audit closed).
     /// @param commitDeadline Last timestamp at which the current phase (the worker's run, or a round) accepts
     /// commitments.
     /// @param revealDeadline Last timestamp at which the current round accepts reveals.
@@ -93,7 +99,7 @@ interface ITaskMarket {
     /// @param gate The task's `IComputeGate` (zero for an open task): only the nodes it allows work on the task.
     /// @param drawn Auditors drawn so far, over every round (their seats are numbered 0 to `drawn − 1`).
     /// @param committed Auditors of the current round who have committed (reveals open when all have).
-    /// @param result The accepted result (a sandbox commitment hash) once Accepted, else zero.
+    /// @param result The accepted result (a sandbox commitment hash) once Accepted or Provisional, else zero.
     struct Task {
         address requester;
         uint96 reward;
@@ -220,6 +226,24 @@ interface ITaskMarket {
     /// @param node The silent auditor.
     /// @param slashed Wei taken from its stake.
     event RevealMissed(uint256 indexed taskId, address indexed node, uint256 slashed);
+    /// @notice The audit coin of the task said no audit (probability `probability`, WAD): the worker reveals its
+    /// answer until `revealDeadline`, and it is accepted provisionally.
+    /// @param taskId The task.
+    /// @param worker Its compute node.
+    /// @param probability The task's audit probability, WAD.
+    /// @param revealDeadline Last timestamp for the worker's reveal.
+    event AuditSkipped(uint256 indexed taskId, address indexed worker, uint256 probability, uint64 revealDeadline);
+    /// @notice The worker's unaudited `result` is accepted provisionally: its reward is held in `SampledAudits`
+    /// (`ResultHeld`) and the audit budget refunded.
+    /// @param taskId The task.
+    /// @param worker Its compute node.
+    /// @param result The result.
+    event ResultProvisional(uint256 indexed taskId, address indexed worker, bytes32 result);
+    /// @notice A re-audit accepted `result` instead of the worker's provisional `replaced`.
+    /// @param taskId The task.
+    /// @param replaced The worker's result.
+    /// @param result The result that stands now.
+    event ResultReplaced(uint256 indexed taskId, bytes32 replaced, bytes32 result);
     /// @notice The auditors' consensus accepted `result` with group credibility `credibility` (WAD).
     /// @param taskId The task.
     /// @param result The accepted result.
@@ -283,6 +307,13 @@ interface ITaskMarket {
     error WrongEscrow(uint256 sent, uint256 required);
     /// @notice `caller` is not the task's requester.
     error NotRequester(uint256 taskId, address caller);
+    /// @notice `node`'s stake is below `minimum`, the least that makes cheating on a task of this reward lose money
+    /// at the market's lowest audit probability (`reward × (WAD − qMin) / qMin + 1`). Top up, or claim a smaller task.
+    error StakeTooLowForReward(address node, uint256 stake, uint256 minimum);
+    /// @notice `worker` was caught and its provisional results are still being re-audited (`reaudit`).
+    error ReauditsPending(address worker);
+    /// @notice Only the SampledAudits ledger may reopen a task, and `caller` is not it.
+    error NotSampler(address caller);
     /// @notice `node` is not an Active compute node of the NodeRegistry.
     error NotComputeNode(address node);
     /// @notice `node` is neither the task's worker nor an auditor drawn for its current round.
@@ -358,6 +389,13 @@ interface ITaskMarket {
     /// end a Claimed task whose worker did not commit by its deadline (the worker is penalised, the task refunded).
     /// @param taskId The task.
     function finalize(uint256 taskId) external;
+
+    /// @notice Audit a caught worker's provisional task again (the SampledAudits ledger only, from its `reaudit`): a
+    /// draw follows as for any task, over the audit pool as it stands now; the auditors are paid `auditFee` from the
+    /// NodeRegistry's repair pool (which holds the slashed stake), and a decision that differs from the worker's
+    /// result replaces it (`ResultReplaced`).
+    /// @param taskId The Provisional task.
+    function reopen(uint256 taskId) external;
 
     /// @notice Join the pool auditors are drawn from (Active registry nodes); the pool's own errors
     /// (`AlreadyInPool`, `PoolFull`, and `NotInPool` on leaving) are declared in `AuditPool`.

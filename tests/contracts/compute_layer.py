@@ -13,7 +13,8 @@ from eth_utils import keccak
 from kura.chain.client import Chain
 from kura.chain.deployments import Deployment
 from kura.chain.node_registry import NodeRegistryClient
-from kura.chain.params import NodeRegistryParams, TaskMarketParams
+from kura.chain.params import NodeRegistryParams, SampledAuditsParams, TaskMarketParams
+from kura.chain.sampled_audits import SampledAuditsClient
 from kura.chain.task_market import TaskMarketClient, TaskParams, TaskState
 from tests.contracts.trust_layer import PARAMS, advance, deploy_registry, join, mine
 
@@ -31,24 +32,42 @@ WRONG = keccak(b"wrong answer")
 
 @dataclass
 class ComputeLayer:
-    """A fresh NodeRegistry and TaskMarket (a judge of it), plus an EOA judge for setting up histories."""
+    """A fresh NodeRegistry, SampledAudits and TaskMarket (a judge of the registry, the ledger's market), plus an EOA
+    judge for setting up histories."""
 
     chain: Chain
     registry: NodeRegistryClient
     market: TaskMarketClient
     params: TaskMarketParams
+    sampler: SampledAuditsClient
     salts: dict[tuple[int, str], bytes] = field(default_factory=dict)
 
     @classmethod
     def deploy(
-        cls, chain: Chain, params: TaskMarketParams = PARAMS.tasks, nodes: NodeRegistryParams = PARAMS.nodes
+        cls,
+        chain: Chain,
+        params: TaskMarketParams = PARAMS.tasks,
+        nodes: NodeRegistryParams = PARAMS.nodes,
+        sampling: SampledAuditsParams = PARAMS.sampling,
     ) -> ComputeLayer:
-        """Deploy a NodeRegistry with ``nodes`` and a TaskMarket with ``params``."""
+        """Deploy a NodeRegistry with ``nodes``, a SampledAudits with ``sampling`` and a TaskMarket with ``params``."""
         owner = chain.account(0)
         registry = deploy_registry(chain, nodes)
-        market = chain.deploy("TaskMarket", registry.address, *params.args(), sender=owner)
-        deployment = Deployment(chain.chain_id, chain.genesis_hash, {"NodeRegistry": registry, "TaskMarket": market})
-        layer = cls(chain, NodeRegistryClient(chain, deployment), TaskMarketClient(chain, deployment), params)
+        sampler = chain.deploy("SampledAudits", registry.address, *sampling.args(), sender=owner)
+        market = chain.deploy("TaskMarket", registry.address, sampler.address, *params.args(), sender=owner)
+        deployment = Deployment(
+            chain.chain_id,
+            chain.genesis_hash,
+            {"NodeRegistry": registry, "SampledAudits": sampler, "TaskMarket": market},
+        )
+        layer = cls(
+            chain,
+            NodeRegistryClient(chain, deployment),
+            TaskMarketClient(chain, deployment),
+            params,
+            SampledAuditsClient(chain, deployment),
+        )
+        chain.transact(layer.sampler.contract.functions.setMarket(market.address), sender=owner)
         layer.registry.set_judge(market.address, True, owner=owner)
         layer.registry.set_judge(chain.account(JUDGE).address, True, owner=owner)
         return layer

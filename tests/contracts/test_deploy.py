@@ -14,6 +14,7 @@ from kura.chain.params import (
     FileRegistryParams,
     InstitutionRegistryParams,
     NodeRegistryParams,
+    SampledAuditsParams,
     ShareRepairsParams,
     StorageAuditsParams,
     TaskMarketParams,
@@ -39,7 +40,12 @@ def read_back(chain: Chain, addresses: dict[str, str]) -> DeployParams:
     registry = chain.contract("InstitutionRegistry", addresses["InstitutionRegistry"])
     min_k, min_l, min_cell_count = chain.call(registry.functions.policy())
     lifetime = chain.call(registry.functions.motionLifetime())
-    return DeployParams(**flat, institutions=InstitutionRegistryParams(min_k, min_l, min_cell_count, lifetime))
+    ledger = chain.contract("SampledAudits", addresses["SampledAudits"])
+    return DeployParams(
+        **flat,
+        institutions=InstitutionRegistryParams(min_k, min_l, min_cell_count, lifetime),
+        sampling=SampledAuditsParams(*chain.call(ledger.functions.terms())),
+    )
 
 
 def test_every_parameter_reaches_its_constructor_in_order(chain: Chain) -> None:
@@ -65,12 +71,13 @@ def test_every_parameter_reaches_its_constructor_in_order(chain: Chain) -> None:
             seed_delay=53,
             max_rounds=2,
             max_auditors=5,
-            slash_bps=56,
+            slash_bps=10_000,
             miss_bps=57,
             saboteur_fraction=58,
         ),
         institutions=replace(kura.institutions, min_k=61, min_l=62, min_cell_count=63, motion_lifetime=64),
         data_market=replace(kura.data_market, delivery_window=71, dispute_window=72),
+        sampling=SampledAuditsParams(q_min=81, full_record=82, half_life=83, window=84, hold_time=85, clean_run=86),
     )
     deployed = deploy_contracts(chain, chain.account(0), params)
     assert [spec.name for spec in CONTRACTS] == list(deployed)
@@ -82,8 +89,10 @@ def test_every_parameter_reaches_its_constructor_in_order(chain: Chain) -> None:
     assert judges == {"StorageAudits", "ShareRepairs", "TaskMarket"}
     files = chain.contract("FileRegistry", addresses["FileRegistry"])
     assert chain.call(files.functions.repairer()) == addresses["ShareRepairs"]
+    ledger = chain.contract("SampledAudits", addresses["SampledAudits"])
+    assert chain.call(ledger.functions.market()) == addresses["TaskMarket"]
 
 
 def test_the_session_deployment_holds_kuras_own_parameters(chain: Chain, deployment: Deployment) -> None:
-    addresses = {name: deployment.address(name) for name in (*FLAT, "InstitutionRegistry")}
+    addresses = {name: deployment.address(name) for name in (*FLAT, "InstitutionRegistry", "SampledAudits")}
     assert read_back(chain, addresses) == DeployParams()

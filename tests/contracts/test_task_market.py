@@ -196,6 +196,7 @@ def test_unknown_tasks_are_refused_everywhere(chain: Chain, layer: ComputeLayer)
 
 def test_constructor_refuses_unusable_parameters(chain: Chain, layer: ComputeLayer) -> None:
     registry = layer.registry.contract.address
+    sampler = layer.sampler.contract.address
     for bad, what in (
         (dict(commit_window=0), "commitWindow"),
         (dict(reveal_window=0), "revealWindow"),
@@ -214,7 +215,7 @@ def test_constructor_refuses_unusable_parameters(chain: Chain, layer: ComputeLay
         (dict(min_fuel_price=0), "minFuelPrice"),
     ):
         with reverts("BadParameter") as caught:
-            chain.deploy("TaskMarket", registry, *replace(PARAMS.tasks, **bad).args(), sender=chain.account(0))
+            chain.deploy("TaskMarket", registry, sampler, *replace(PARAMS.tasks, **bad).args(), sender=chain.account(0))
         assert caught.value.args_by_name["what"] == "0x" + reason_bytes(what).hex()
     assert layer.market.params() == PARAMS.tasks
 

@@ -55,6 +55,12 @@ def fresh_network(devnet: Any, tmp_path_factory: pytest.TempPathFactory) -> dict
     their Kubo node too), and `kura store` places on registered nodes once there are any; a private
     deployment keeps a test's placement independent of test order.
     """
+    return deployed_env(devnet, tmp_path_factory)
+
+
+def deployed_env(devnet: Any, tmp_path_factory: pytest.TempPathFactory, *options: str) -> dict[str, str]:
+    """Environment for `kura` subprocesses on the session devnet, with contracts `kura deploy *options` deployed and
+    recorded in a state folder of their own."""
     env = {
         "KURA_STATE": str(tmp_path_factory.mktemp("state")),
         "KURA_RPC_URL": devnet.chain.rpc_url,
@@ -62,7 +68,7 @@ def fresh_network(devnet: Any, tmp_path_factory: pytest.TempPathFactory) -> dict
         "KURA_PRIVATE_KEYS": ",".join(AccountSource(mnemonic=DEV_MNEMONIC).get(i).key.to_0x_hex() for i in range(30)),
     }
     done = subprocess.run(
-        [sys.executable, "-m", "kura", "deploy", "--json"],
+        [sys.executable, "-m", "kura", "deploy", *options, "--json"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -77,10 +83,12 @@ def private_deployment(
     tmp_path_factory: pytest.TempPathFactory,
     founders: dict[int, str] | None = None,
     genesis_compute: tuple[int, ...] = (),
+    sampled: bool = False,
 ) -> Iterator[Any]:
     """The session devnet's endpoints with a kura deployment of their own (recorded in a state folder of their own),
     as a ``kura.NetworkConfig``; ``founders`` seed the consortium (account index → name), ``genesis_compute`` are
-    the account indices named as the first compute nodes."""
+    the account indices named as the first compute nodes, ``sampled`` deploys a market that audits only a sample of
+    tasks."""
     import kura
     from kura.config import resolve_network
 
@@ -88,7 +96,7 @@ def private_deployment(
     monkeypatch = pytest.MonkeyPatch()
     monkeypatch.setenv("KURA_STATE", str(tmp_path_factory.mktemp("private-state")))
     try:
-        kura.deploy(devnet_network, founders=founders, genesis_compute=genesis_compute).close()
+        kura.deploy(devnet_network, founders=founders, genesis_compute=genesis_compute, sampled=sampled).close()
         yield devnet_network
     finally:
         monkeypatch.undo()

@@ -17,7 +17,8 @@ from eth_account.signers.local import LocalAccount
 from kura.chain.client import Chain
 from kura.chain.deployments import Deployment
 from kura.chain.node_registry import NodeRegistryClient, Role
-from kura.chain.task_market import TaskMarketClient, TaskState
+from kura.chain.params import SampledAuditsParams
+from kura.chain.task_market import Outcome, TaskMarketClient, TaskState
 from kura.compute import tasks
 from kura.compute.agent import ComputeNodeAgent
 from kura.compute.behaviour import Behaviour, Mode
@@ -27,6 +28,7 @@ from kura.compute.sealing import open_output
 from kura.devnet.state import DevnetState
 from kura.errors import DecryptionError, TaskError
 from kura.ipfs.client import KuboClient
+from kura.units import WAD
 from tests.contracts.compute_layer import AUDIT_FEE, REWARD, ComputeLayer
 from tests.contracts.trust_layer import PARAMS, advance
 from tests.integration.storage_network import wait_blocks
@@ -59,6 +61,7 @@ def agent(
     audit: bool = True,
     mode: Mode = Mode.HONEST,
     auto_promote: bool = False,
+    after: int = 0,
 ) -> ComputeNodeAgent:
     return ComputeNodeAgent(
         layer.market,
@@ -68,7 +71,8 @@ def agent(
         work=work,
         audit=audit,
         auto_promote=auto_promote,
-        behaviour=Behaviour(mode),
+        behaviour=Behaviour(mode, after=after),
+        sampler=layer.sampler,
     )
 
 
@@ -251,6 +255,55 @@ def test_behave_then_cheat_is_caught_and_loses_more_than_it_earned(
     assert lost > earned
     assert chain.w3.eth.get_balance(attacker.address) + record.stake < start
     assert fetch_result(layer.market, kubos[4], task_id) == local_output()
+
+
+SAMPLED = SampledAuditsParams(q_min=WAD // 4, full_record=2, half_life=1, window=50, hold_time=3600, clean_run=2)
+"""A sampling market small enough to watch: every task audited below a record of 2, then 1/2, then 1/4 at most."""
+
+
+def test_a_behave_then_cheat_worker_is_caught_by_a_sampled_audit_and_ends_with_a_net_loss(
+    chain: Chain, kubos: list[KuboClient]
+) -> None:
+    layer = ComputeLayer.deploy(chain, sampling=SAMPLED)
+    requester = chain.account(REQUESTER)
+    cheat = agent(layer, layer.compute_node(1), kubos[0], work=True, audit=False, mode=Mode.BEHAVE_THEN_CHEAT, after=4)
+    auditors = [agent(layer, layer.node(10 + i, passed=5, pool=False), kubos[1 + i]) for i in range(3)]
+    everyone = [cheat, *auditors]
+    join_pool(auditors)
+    stake = layer.registry.node_of(cheat.address).stake
+    start = chain.w3.eth.get_balance(cheat.address) + stake
+    worked: list[int] = []
+    for _ in range(40):  # each cheat is audited with probability >= 1/4: 40 in a row go unseen once in 10^5
+        worked.append(post_textstats(layer, kubos, requester, auditors=3))
+        drive(layer, everyone, worked[-1])
+        if layer.registry.node_of(cheat.address).role != Role.COMPUTE:
+            break
+    else:
+        raise AssertionError("the cheating worker was never caught")
+    unaudited = [t for t in worked if layer.market.task_of(t).outcome == Outcome.SAMPLED]
+    assert len(worked) > 4 and layer.registry.node_of(cheat.address).stake == 0  # caught while cheating: all of it
+
+    for _ in range(20):  # the auditors start the re-audits of its held results and run them
+        for each in everyone:
+            each.step()
+        reopened = layer.sampler.reaudits_started(layer.sampler.first_block, chain.w3.eth.block_number)
+        for task_id in reopened:
+            if not layer.market.task_of(task_id).state.ended:
+                drive(layer, everyone, task_id)
+        if not layer.sampler.ledger_of(cheat.address).caught:
+            break
+    else:
+        raise AssertionError(f"the re-audits never ended: {layer.sampler.ledger_of(cheat.address)}")
+
+    right = output_commitment(local_output())
+    assert [layer.market.task_of(t).result for t in worked] == [right] * len(worked)
+    reaudited = [t for t in unaudited if layer.market.task_of(t).outcome == Outcome.REAUDITED]
+    cheats_held = [t for t in unaudited if worked.index(t) >= 4]
+    assert set(cheats_held) <= set(reaudited)  # every wrong result it slipped through was audited again and fixed
+    assert layer.sampler.payments(requester.address) == REWARD * len(unaudited)  # every held reward forfeited
+    for each in everyone:
+        each.step()  # withdraw
+    assert chain.w3.eth.get_balance(cheat.address) + layer.sampler.payments(cheat.address) < start - stake // 2
 
 
 # ---------------------------------------------------------------- the command line, on the deployed contracts

@@ -319,6 +319,7 @@ class Nodes:
             self._session.contracts.nodes,
             ipfs,
             self._session.account,
+            sampler=self._session.contracts.sampler,
             work=work,
             audit=audit,
             auto_promote=auto_promote,

@@ -207,6 +207,7 @@ def deploy(
     force: bool = False,
     founders: Mapping[int, str] | None = None,
     genesis_compute: Sequence[int] = (),
+    sampled: bool = False,
     progress: Callable[[str], None] = lambda _: None,
     chain: Chain | None = None,
 ) -> Kura:
@@ -223,6 +224,8 @@ def deploy(
         genesis_compute: Account indices named as the network's first compute nodes: each may be promoted once
             without the spot-check bar (``NodeRegistryParams.genesis_compute``; a new network has no other way to
             get its first compute node). Nobody else can skip the probation.
+        sampled: Audit only a credibility-adapted sample of open tasks (``SampledAuditsParams.sampled``:
+            docs/trust-layer.md, section 3) instead of every task; gated (compute-to-data) tasks are always audited.
         progress: Called with one line per contract deployed.
         chain: As for :func:`connect`.
 
@@ -232,7 +235,7 @@ def deploy(
     """
     from kura.chain.deploy import deploy_all
     from kura.chain.institution_registry import Founder
-    from kura.chain.params import DeployParams, NodeRegistryParams
+    from kura.chain.params import DeployParams, NodeRegistryParams, SampledAuditsParams
 
     config = network if isinstance(network, NetworkConfig) else resolve_network(network)
     chain = chain or Chain.connect(config)
@@ -249,6 +252,7 @@ def deploy(
             )
     seeded = [Founder.of(chain.account(index), name) for index, name in (founders or {}).items()]
     genesis = tuple(chain.account(index).address for index in genesis_compute)
-    params = DeployParams(nodes=NodeRegistryParams(genesis_compute=genesis))
+    sampling = SampledAuditsParams.sampled() if sampled else SampledAuditsParams()
+    params = DeployParams(nodes=NodeRegistryParams(genesis_compute=genesis), sampling=sampling)
     deployment = deploy_all(chain, chain.account(account), params, progress=progress, founders=seeded)
     return Kura(config, chain, deployment, account)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from kura.chain.file_registry import FileRegistryClient
     from kura.chain.institution_registry import InstitutionRegistryClient
     from kura.chain.node_registry import NodeRegistryClient
+    from kura.chain.sampled_audits import SampledAuditsClient
     from kura.chain.share_repairs import ShareRepairsClient
     from kura.chain.storage_audits import StorageAuditsClient
     from kura.chain.task_market import TaskMarketClient
@@ -80,6 +81,13 @@ class Contracts:
         from kura.chain.task_market import TaskMarketClient
 
         return TaskMarketClient(self.chain, self.deployment)
+
+    @cached_property
+    def sampler(self) -> SampledAuditsClient:
+        """``SampledAudits``: audit probabilities, held rewards of unaudited results, re-audits after a catch."""
+        from kura.chain.sampled_audits import SampledAuditsClient
+
+        return SampledAuditsClient(self.chain, self.deployment)
 
     @cached_property
     def institutions(self) -> InstitutionRegistryClient:

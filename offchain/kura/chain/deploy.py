@@ -75,6 +75,16 @@ def compute_market_of_data_market(name: str) -> Wiring:
     return wire
 
 
+def market_of_sampled_audits(name: str) -> Wiring:
+    """A wiring step that names contract ``name`` the market of the SampledAudits ledger."""
+
+    def wire(chain: Chain, deployed: dict[str, Deployed], deployer: LocalAccount) -> None:
+        ledger = chain.contract("SampledAudits", deployed["SampledAudits"].address)
+        chain.transact(ledger.functions.setMarket(deployed[name].address), sender=deployer)
+
+    return wire
+
+
 CONTRACTS: tuple[ContractSpec, ...] = (
     ContractSpec("FileRegistry", args=constructor(params=attrgetter("files"))),
     ContractSpec("NodeRegistry", args=constructor(params=attrgetter("nodes"))),
@@ -88,10 +98,11 @@ CONTRACTS: tuple[ContractSpec, ...] = (
         args=constructor("NodeRegistry", "StorageAudits", "FileRegistry", params=attrgetter("repairs")),
         wire=(judge_of_node_registry("ShareRepairs"), file_registry_repairer("ShareRepairs")),
     ),
+    ContractSpec("SampledAudits", args=constructor("NodeRegistry", params=attrgetter("sampling"))),
     ContractSpec(
         "TaskMarket",
-        args=constructor("NodeRegistry", params=attrgetter("tasks")),
-        wire=(judge_of_node_registry("TaskMarket"),),
+        args=constructor("NodeRegistry", "SampledAudits", params=attrgetter("tasks")),
+        wire=(judge_of_node_registry("TaskMarket"), market_of_sampled_audits("TaskMarket")),
     ),
     ContractSpec("InstitutionRegistry", args=constructor(params=attrgetter("institutions"))),
     ContractSpec("ConsentRegistry", args=constructor("InstitutionRegistry")),

@@ -39,6 +39,8 @@ class NodeRecord:
     Attributes:
         failures: Failed storage audits still counted now (each expires ``failure_decay`` seconds after the last).
         failed_at: When the last one was counted.
+        compute_record: Audited tasks passed as a compute node since its last role change (what a sampling market
+            sets its audit probability from).
     """
 
     address: str
@@ -50,6 +52,7 @@ class NodeRecord:
     failed_at: int
     passed: int
     exit_at: int
+    compute_record: int
     peer_id: str
     endpoint: str
 
@@ -132,6 +135,10 @@ class NodeRegistryClient(PullPaymentsClient):
         """Record a compute spot-check result."""
         return self.chain.transact(self.contract.functions.recordSpotCheck(node, passed), sender=judge)
 
+    def record_compute_audit(self, node: str, *, judge: LocalAccount) -> TxReceipt:
+        """Count one audited task ``node`` passed as a compute node."""
+        return self.chain.transact(self.contract.functions.recordComputeAudit(node), sender=judge)
+
     def set_role(self, node: str, role: Role, reason: str, *, judge: LocalAccount) -> TxReceipt:
         """Set ``node``'s compute role, recording ``reason``.
 
@@ -158,22 +165,8 @@ class NodeRegistryClient(PullPaymentsClient):
         Raises:
             ContractRevertError: ``UnknownNode`` if it never registered.
         """
-        stake, status, role, reputation, failures, failed_at, passed, exit_at, peer_id, endpoint = self.chain.call(
-            self.contract.functions.nodeOf(node)
-        )
-        return NodeRecord(
-            node,
-            stake,
-            NodeStatus(status),
-            Role(role),
-            reputation,
-            failures,
-            failed_at,
-            passed,
-            exit_at,
-            peer_id,
-            endpoint,
-        )
+        stake, status, role, *rest = self.chain.call(self.contract.functions.nodeOf(node))
+        return NodeRecord(node, stake, NodeStatus(status), Role(role), *rest)
 
     def is_active(self, node: str) -> bool:
         """True if ``node`` is Active with at least the minimum stake."""

@@ -181,6 +181,50 @@ class TaskMarketParams(ContractParams):
 
 
 @dataclass(frozen=True)
+class SampledAuditsParams(ContractParams):
+    """``SampledAudits`` parameters, after the NodeRegistry address (one ``ISampledAudits.Terms`` struct): how the
+    TaskMarket audits only a credibility-adapted sample of tasks (docs/trust-layer.md, section 3).
+
+    The defaults audit every task (``q_min = WAD``); :meth:`sampled` gives the section's constants.
+
+    Attributes:
+        q_min: Floor of a task's audit probability, WAD; WAD audits every task.
+        full_record: A compute node is audited on every task until it passed this many audited tasks.
+        half_life: Passed audits per halving of the audit probability after that.
+        window: Provisional results a worker holds before its oldest becomes final.
+        hold_time: Seconds after which a provisional result may be made final anyway.
+        clean_run: Re-audits in a row that must confirm a caught worker before its other results stand.
+    """
+
+    q_min: int = WAD
+    full_record: int = 10
+    half_life: int = 40
+    window: int = 2000
+    hold_time: int = 30 * 24 * 3600
+    clean_run: int = 16
+
+    @classmethod
+    def sampled(cls) -> SampledAuditsParams:
+        """Section 3's constants: audits at 1/128 at the floor (reached after 290 passed audits), results
+        provisional for 2,000 newer tasks or 30 days, 16 clean re-audits after a catch."""
+        return cls(q_min=WAD // 128)
+
+    @property
+    def sampling(self) -> bool:
+        """Whether some tasks go unaudited."""
+        return self.q_min < WAD
+
+    def args(self) -> tuple[Any, ...]:
+        """The constructor arguments after the registry: the ``Terms`` struct."""
+        return (super().args(),)
+
+    def min_stake(self, reward: int) -> int:
+        """The least stake that may claim a task of ``reward`` wei (``SampledAudits.claimTerms``; 0 when every task
+        is audited)."""
+        return reward * (WAD - self.q_min) // self.q_min + 1 if self.sampling else 0
+
+
+@dataclass(frozen=True)
 class InstitutionRegistryParams:
     """``InstitutionRegistry`` parameters: the consortium's first policy and how long a motion stays open.
 
@@ -223,6 +267,7 @@ class DeployParams:
     nodes: NodeRegistryParams = field(default_factory=NodeRegistryParams)
     audits: StorageAuditsParams = field(default_factory=StorageAuditsParams)
     repairs: ShareRepairsParams = field(default_factory=ShareRepairsParams)
+    sampling: SampledAuditsParams = field(default_factory=SampledAuditsParams)
     tasks: TaskMarketParams = field(default_factory=TaskMarketParams)
     institutions: InstitutionRegistryParams = field(default_factory=InstitutionRegistryParams)
     data_market: DataMarketParams = field(default_factory=DataMarketParams)

@@ -35,11 +35,15 @@ class TaskState(IntEnum):
     ACCEPTED = 5
     REFUNDED = 6
     CANCELLED = 7
+    UNAUDITED = 8
+    PROVISIONAL = 9
 
     @property
     def ended(self) -> bool:
-        """True once nothing more can happen to the task."""
-        return self in (TaskState.ACCEPTED, TaskState.REFUNDED, TaskState.CANCELLED)
+        """True once the task needs nobody: ACCEPTED, REFUNDED, CANCELLED, or PROVISIONAL (its unaudited result
+        stands; only its worker's catch reopens it for a re-audit, see :class:`~kura.chain.sampled_audits.
+        SampledAuditsClient`)."""
+        return self in (TaskState.ACCEPTED, TaskState.REFUNDED, TaskState.CANCELLED, TaskState.PROVISIONAL)
 
 
 class Outcome(IntEnum):
@@ -50,6 +54,8 @@ class Outcome(IntEnum):
     NO_AUDITORS = 2
     NO_CONSENSUS = 3
     WORKER_SILENT = 4
+    SAMPLED = 5
+    REAUDITED = 6
 
 
 @dataclass(frozen=True)
@@ -95,8 +101,16 @@ class Task:
 
     def reveals_open(self, now: int) -> bool:
         """Whether the current round takes reveals at chain time ``now``: once every auditor of the round has
-        committed, or after its commit deadline, and until its reveal deadline (``TaskMarket._checkRevealWindow``)."""
+        committed, or after its commit deadline, and until its reveal deadline (``TaskMarket._checkRevealWindow``);
+        an UNAUDITED task's worker reveals until the reveal deadline."""
+        if self.state == TaskState.UNAUDITED:
+            return now <= self.reveal_deadline
         return (now > self.commit_deadline or self.committed >= self.auditors) and now <= self.reveal_deadline
+
+    @property
+    def reauditing(self) -> bool:
+        """Whether this is a re-audit of a provisional result (its worker was caught since)."""
+        return self.outcome == Outcome.SAMPLED and not self.state.ended
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,12 @@ def deploy(
         "nodes (repeatable): each may be promoted once without "
         "the spot-check bar.",
     ),
+    sampled: bool = typer.Option(
+        False,
+        "--sampled",
+        help="Audit only a credibility-adapted sample of open tasks (1/128 at the floor, "
+        "every task of a new compute node; docs/trust-layer.md section 3) instead of every task.",
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Deploy the kura contracts and record their addresses for this chain id."""
@@ -54,6 +60,7 @@ def deploy(
         account,
         force=force,
         genesis_compute=genesis_compute,
+        sampled=sampled,
         progress=lambda line: None if as_json else console.print(f"[dim]…[/] {line}"),
     ) as kura:
         deployment = kura.deployment

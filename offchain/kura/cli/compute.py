@@ -9,7 +9,7 @@ import typer
 from kura.cli._context import ACCOUNT, JSON, NETWORK, session
 from kura.cli._output import emit
 
-ModeChoice = Literal["honest", "always-wrong", "random-wrong", "cheat-when-promoted"]
+ModeChoice = Literal["honest", "always-wrong", "random-wrong", "cheat-when-promoted", "behave-then-cheat"]
 """The values of :class:`kura.compute.behaviour.Mode`, spelt out: its module loads eth_utils, which no --help
 needs (tests/unit/cli holds the two equal)."""
 
@@ -32,7 +32,10 @@ def run(
         "honest",
         "--malicious",
         help="FOR TESTS AND DEMOS: answer wrongly "
-        "(always-wrong, random-wrong, cheat-when-promoted). Honest unless given.",
+        "(always-wrong, random-wrong, cheat-when-promoted, behave-then-cheat). Honest unless given.",
+    ),
+    after: int = typer.Option(
+        0, "--after", min=0, help="Honest tasks as a compute node before --malicious behave-then-cheat lies."
     ),
     p: float = typer.Option(0.5, "--p", min=0.0, max=1.0, help="Lying probability for --malicious random-wrong."),
     seed: int | None = typer.Option(None, "--seed", help="Seed of the random-wrong coin (reproducible runs)."),
@@ -56,7 +59,7 @@ def run(
             work=work,
             audit=audit,
             auto_promote=promote,
-            behaviour=Behaviour(Mode(malicious), p, seed),
+            behaviour=Behaviour(Mode(malicious), p, seed, after),
             ipfs_api=ipfs_api,
             stake=stake,
         )

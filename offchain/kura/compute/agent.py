@@ -17,7 +17,12 @@ and does whatever is due, in this order, for every task it follows:
   it after the commit deadline, and **finalize** the round once it is over;
 * help liveness: draw a followed task's auditors once its seed block is mined, and end a task whose
   worker let its commit deadline pass;
-* **withdraw** whatever the market credited to it;
+* in a market that audits only a sample of tasks (:mod:`kura.chain.sampled_audits`): as a worker, reveal a task
+  the audit coin left unaudited, claim only tasks its stake covers, and release its held results once their hold
+  time passed; as an auditor, follow the tasks reopened for a re-audit and start the re-audits of a caught worker's
+  held results (a few at a time);
+* **withdraw** whatever the market (and the sampled-audit ledger and the registry, for re-audit fees) credited to
+  it;
 * with ``auto_promote``, ask the registry to promote it as soon as it qualifies;
 * **warn** once when slashes left its stake under the registry's minimum (it then takes no new work).
 
@@ -32,11 +37,14 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from kura.chain.node_registry import NodeRecord, NodeRegistryClient, Role
+from kura.chain.pull_payments import PullPaymentsClient
+from kura.chain.sampled_audits import SampledAuditsClient
 from kura.chain.task_market import Task, TaskMarketClient, TaskState
 from kura.compute.behaviour import Behaviour
 from kura.compute.inputs import InputProvider, PostedInput
@@ -62,12 +70,21 @@ _RACES = frozenset(
         "AlreadyRevealed",
         "AlreadyInPool",
         "GateRefused",
+        "NothingToReaudit",
+        "NothingToRelease",
+        "ReauditsPending",
     }
 )
 """Revert reasons that mean "someone else moved first" or "not yet": skip and look again next step."""
 
 COMMIT_MARGIN = 10.0
 """Seconds kept between the end of a run and its phase's deadline, for fetching, publishing and the commitment."""
+
+REAUDITS_IN_FLIGHT = 4
+"""Re-audits of one caught worker's held results an auditor keeps open at once (each is a draw and a round)."""
+
+RELEASE_BATCH = 32
+"""Held results a worker makes final in one transaction."""
 
 
 @dataclass
@@ -100,6 +117,7 @@ class ComputeNodeAgent:
             step while it falls short of the market's ``fuelRate``).
         inputs: Builds each task's input from the posted bytes and names the key its output is sealed to
             (compute-to-data jobs, :mod:`kura.compute.inputs`); by default the posted bytes are the input.
+        sampler: The market's sampled-audit ledger (None: a deployment without one, every task audited).
     """
 
     market: TaskMarketClient
@@ -114,12 +132,16 @@ class ComputeNodeAgent:
     clock: Callable[[], float] = time.time
     speed: float | None = None
     inputs: InputProvider = field(default_factory=PostedInput)
+    sampler: SampledAuditsClient | None = None
     _measured: float | None = field(default=None, init=False)
     _cursor: int = field(default=0, init=False)
     _told: set[str] = field(default_factory=set, init=False)
     _followed: set[int] = field(default_factory=set, init=False)
     _answers: dict[int, _Answer] = field(default_factory=dict, init=False)
     _claimed: int | None = field(default=None, init=False)
+    _stake: int = field(default=0, init=False)
+    _log_block: int | None = field(default=None, init=False)
+    _caught: set[str] = field(default_factory=set, init=False)
 
     @property
     def address(self) -> str:
@@ -138,6 +160,7 @@ class ComputeNodeAgent:
         actions: list[str] = []
         record = self.registry.node_of(self.address)
         self._warn_if_under_staked(record, actions)
+        self._stake = record.stake
         role = record.role
         if self.auto_promote and role == Role.AUDITOR:
             promote = lambda: self.registry.promote(self.address, sender=self.account)  # noqa: E731
@@ -154,14 +177,17 @@ class ComputeNodeAgent:
         new_ids = range(self._cursor + 1, count + 1)
         self._cursor = count
         self._followed.update(new_ids)
+        if self.sampler is not None and self.sampler.params().sampling:
+            self._tend_sampled_audits(self.sampler, actions)
         for task_id in sorted(self._followed):
             task = self.market.task_of(task_id)
             if task.state.ended:
                 self._forget(task_id)
             else:
                 self._advance(task, role, actions)
-        if self.market.payments(self.address) > 0:
-            self._try(actions, "withdrew earnings", lambda: self.market.withdraw_payments(payee=self.account))
+        for payer in self._payers():
+            if payer.payments(self.address) > 0:
+                self._try(actions, "withdrew earnings", partial(payer.withdraw_payments, payee=self.account))
         return actions
 
     def run(
@@ -196,6 +222,7 @@ class ComputeNodeAgent:
                 and self._claimed is None
                 and task.requester != self.address
                 and self.market.may_compute(task, self.address)
+                and self._stake_covers(task, actions)
                 and self._can_finish(task, actions)
                 and self._auditable(task, actions)
             ) and self._try(
@@ -214,6 +241,9 @@ class ComputeNodeAgent:
                     lambda: self.market.finalize(task_id, sender=self.account),
                     quiet={"RoundNotOver"},
                 )
+            return
+        if task.state == TaskState.UNAUDITED:
+            self._settle_unaudited(task, now, actions)
             return
         if task.state == TaskState.DRAWING:
             if self.market.chain.w3.eth.block_number > task.seed_block:
@@ -242,6 +272,59 @@ class ComputeNodeAgent:
                 f"finalized round {task.round} of task {task_id}",
                 lambda: self.market.finalize(task_id, sender=self.account),
                 quiet={"RoundNotOver"},
+            )
+
+    def _settle_unaudited(self, task: Task, now: int, actions: list[str]) -> None:
+        """The audit coin left ``task`` unaudited: its worker reveals (the result is then accepted provisionally);
+        anyone ends it once the worker let the reveal deadline pass."""
+        task_id = task.task_id
+        answer = self._answers.get(task_id)
+        if task.worker == self.address and answer is not None and not answer.revealed and task.reveals_open(now):
+            if self._try(
+                actions,
+                f"revealed task {task_id} (not drawn for audit)",
+                lambda: self.market.reveal(task_id, answer.result, answer.salt, answer.output_cid, node=self.account),
+            ):
+                answer.revealed = True
+        elif now > task.reveal_deadline:
+            self._try(
+                actions,
+                f"ended task {task_id}, whose worker did not reveal",
+                lambda: self.market.finalize(task_id, sender=self.account),
+                quiet={"RoundNotOver"},
+            )
+
+    def _tend_sampled_audits(self, sampler: SampledAuditsClient, actions: list[str]) -> None:
+        """Follow the tasks reopened for a re-audit; as an auditor, keep a few re-audits of each caught worker's held
+        results open; as a worker, release its own held results once their hold time passed."""
+        latest = self.market.chain.w3.eth.block_number
+        start = sampler.first_block if self._log_block is None else self._log_block + 1
+        if latest >= start:
+            self._followed.update(sampler.reaudits_started(start, latest))
+            if self.audit:
+                self._caught.update(sampler.caught_workers(start, latest))
+            self._log_block = latest
+        for worker in sorted(self._caught):
+            ledger = sampler.ledger_of(worker)
+            if not ledger.caught or ledger.held == 0:
+                self._caught.discard(worker)
+            elif ledger.reauditing < REAUDITS_IN_FLIGHT:
+                room = REAUDITS_IN_FLIGHT - ledger.reauditing
+                self._try(
+                    actions,
+                    f"started re-audits of {worker}'s held results",
+                    partial(sampler.reaudit, worker, room, sender=self.account),
+                    quiet={"NothingToReaudit"},
+                )
+        if not self.work:
+            return
+        own = sampler.ledger_of(self.address)
+        if own.held and not own.caught and sampler.entry_at(self.address, own.head).final_at <= self._chain_now():
+            self._try(
+                actions,
+                "released held results",
+                lambda: sampler.release(self.address, RELEASE_BATCH, sender=self.account),
+                quiet={"NothingToRelease"},
             )
 
     def _commit(self, task: Task, actions: list[str], *, as_worker: bool) -> None:
@@ -309,6 +392,20 @@ class ComputeNodeAgent:
         )
         return False
 
+    def _stake_covers(self, task: Task, actions: list[str]) -> bool:
+        """Whether this node's stake lets it claim ``task`` in a sampling market (``StakeTooLowForReward``)."""
+        if self.sampler is None or int(task.gate, 16) != 0:
+            return True
+        minimum = self.sampler.params().min_stake(task.reward)
+        if self._stake >= minimum:
+            return True
+        self._tell(
+            actions,
+            f"refused task {task.task_id}: its reward {format_units(task.reward)} ETH needs a stake of at least "
+            f"{format_units(minimum)} ETH here (cheating must cost more than it pays at the lowest audit rate)",
+        )
+        return False
+
     def _auditable(self, task: Task, actions: list[str]) -> bool:
         """Whether the audit pool holds enough nodes to audit ``task`` (its requester aside): the draw sees the pool
         as it stands at the claim, so a claim now would end refunded (NO_AUDITORS) after the work was done."""
@@ -365,6 +462,13 @@ class ComputeNodeAgent:
         )
 
     # ---------------------------------------------------------------- helpers
+
+    def _payers(self) -> list[PullPaymentsClient]:
+        """Where this node may be owed money: the market, and in a sampling market the ledger (held rewards) and the
+        registry (re-audit fees come from its repair pool)."""
+        if self.sampler is None or not self.sampler.params().sampling:
+            return [self.market]
+        return [self.market, self.sampler, self.registry]
 
     def _forget(self, task_id: int) -> None:
         self._followed.discard(task_id)

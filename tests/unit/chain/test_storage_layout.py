@@ -72,6 +72,7 @@ def test_what_judging_a_node_touches_shares_one_slot() -> None:
         "failedAt": 0,
         "passed": 0,
         "exitAt": 1,
+        "computeRecord": 1,
         "peerId": 2,
         "endpoint": 3,
     }
