@@ -60,6 +60,14 @@ import {PullPayments} from "./utils/PullPayments.sol";
 ///     pays, is refunded and cannot audit. Known limit: a gate that allows a worker and then refuses every
 ///     auditor gets its task refunded (NO_AUDITORS) after the worker ran it unpaid, so workers should claim
 ///     gated tasks only from gates whose code they trust (kura's data market).
+///  9. Sampled audits (`sampler`, a `SampledAudits` ledger whose `qMin` is below WAD; `docs/trust-layer.md` §3): an
+///     open task's first draw first flips its audit coin, `keccak256(blockhash(seedBlock), taskId, "audit") mod WAD`
+///     against the worker's audit probability. Tails: the task is Unaudited, the worker reveals within
+///     `revealWindow` (or is caught as silent), the result is accepted provisionally, the audit budget refunded and
+///     the reward held by the ledger. A claim needs a stake above `reward × (1 − qMin)/qMin` and is refused while
+///     the worker's last catch is being processed; every catch tells the ledger, which may `reopen` held tasks for a
+///     re-audit (auditors paid from the registry's repair pool; a different decision replaces the result). Gated
+///     tasks are always audited. With `qMin = WAD` nothing of this happens.
 ///
 /// Nobody is slashed for a task that no honest node could finish in time. Every phase in which a node must run
 /// the task lasts `commitWindow + ⌈fuel / fuelRate⌉` seconds, `fuelRate` being the speed the deployment assumes
