@@ -88,7 +88,7 @@ contract SampledAudits is ISampledAudits, PullPayments {
     // ------------------------------------------------------------------ the market
 
     /// @inheritdoc ISampledAudits
-    function hold(uint256 taskId, address worker) external payable onlyMarket {
+    function hold(uint256 taskId, address worker, uint256 claimBlock) external payable onlyMarket {
         if (msg.value > type(uint96).max || taskId > type(uint64).max) revert BadHold(taskId, msg.value);
         Ledger storage ledger = _ledgers[worker];
         mapping(uint256 index => Entry entry) storage entries = _entries[worker];
@@ -99,6 +99,11 @@ contract SampledAudits is ISampledAudits, PullPayments {
         ++tail;
         ledger.tail = tail;
         emit ResultHeld(taskId, worker, msg.value, finalAt);
+        if (claimBlock <= ledger.caughtAt) {
+            // Claimed before the worker's last catch and revealed since: as suspect as what it held then.
+            _catch(worker, ledger, ledger.slashedAt);
+            return;
+        }
         uint32 head = ledger.head;
         if (tail - head > _window && !ledger.caught) ledger.head = _release(worker, entries, head);
     }
@@ -106,12 +111,10 @@ contract SampledAudits is ISampledAudits, PullPayments {
     /// @inheritdoc ISampledAudits
     function caught(address worker, bool forfeit) external onlyMarket {
         Ledger storage ledger = _ledgers[worker];
-        uint256 pending = ledger.tail - ledger.head;
-        if (pending == 0 && ledger.reauditing == 0) return;
-        ledger.caught = true;
-        ledger.cleanRun = 0;
-        if (forfeit) ledger.forfeit = true;
-        emit ReauditsDue(worker, pending, ledger.forfeit);
+        // Block numbers fit 32 bits for centuries.
+        ledger.caughtAt = uint32(block.number);
+        ledger.slashedAt = forfeit;
+        if (ledger.tail > ledger.head || ledger.reauditing > 0) _catch(worker, ledger, forfeit);
     }
 
     /// @inheritdoc ISampledAudits
@@ -139,21 +142,26 @@ contract SampledAudits is ISampledAudits, PullPayments {
         uint32 tail = ledger.tail;
         if (!ledger.caught || tail == head) revert NothingToReaudit(worker);
         mapping(uint256 index => Entry entry) storage entries = _entries[worker];
+        uint32 last = tail;
         for (uint256 i = 0; i < count && tail > head; ++i) {
+            bool confirmed = ledger.cleanRun >= _cleanRun;
+            // Never more re-audits open than the confirmations still missing.
+            if (!confirmed && uint256(ledger.cleanRun) + ledger.reauditing >= _cleanRun) break;
             --tail;
             Entry memory entry = entries[tail];
             delete entries[tail];
             ledger.tail = tail;
-            if (ledger.cleanRun < _cleanRun) {
+            if (confirmed) {
+                address requester = ledger.forfeit ? ITaskMarket(market).taskOf(entry.taskId).requester : address(0);
+                _settle(entry.taskId, worker, requester, entry.reward, !ledger.forfeit);
+            } else {
                 _reauditing[entry.taskId] = entry.reward;
                 ++ledger.reauditing;
                 emit ReauditStarted(entry.taskId, worker);
                 ITaskMarket(market).reopen(entry.taskId);
-            } else {
-                address requester = ledger.forfeit ? ITaskMarket(market).taskOf(entry.taskId).requester : address(0);
-                _settle(entry.taskId, worker, requester, entry.reward, !ledger.forfeit);
             }
         }
+        if (tail == last) revert ReauditsInFlight(worker, ledger.reauditing);
         _closeIfDone(ledger);
     }
 
@@ -233,6 +241,14 @@ contract SampledAudits is ISampledAudits, PullPayments {
             emit RewardForfeited(taskId, worker, requester, reward);
             if (reward > 0) _credit(requester, reward);
         }
+    }
+
+    /// @dev Mark `worker`'s held results due for re-audit (forfeited after a slashed catch).
+    function _catch(address worker, Ledger storage ledger, bool forfeit) private {
+        ledger.caught = true;
+        ledger.cleanRun = 0;
+        if (forfeit) ledger.forfeit = true;
+        emit ReauditsDue(worker, ledger.tail - ledger.head, ledger.forfeit);
     }
 
     /// @dev A catch is processed once no held entry and no re-audit is left.

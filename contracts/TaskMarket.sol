@@ -67,7 +67,8 @@ import {PullPayments} from "./utils/PullPayments.sol";
 ///     the reward held by the ledger. A claim needs a stake above `reward × (1 − qMin)/qMin` and is refused while
 ///     the worker's last catch is being processed; every catch tells the ledger, which may `reopen` held tasks for a
 ///     re-audit (auditors paid from the registry's repair pool; a different decision replaces the result). Gated
-///     tasks are always audited. With `qMin = WAD` nothing of this happens.
+///     tasks are always audited, and so is a task whose seed expired before its coin was tossed (a worker cannot
+///     re-roll the coin by waiting). With `qMin = WAD` nothing of this happens.
 ///
 /// Nobody is slashed for a task that no honest node could finish in time. Every phase in which a node must run
 /// the task lasts `commitWindow + ⌈fuel / fuelRate⌉` seconds, `fuelRate` being the speed the deployment assumes
@@ -263,6 +264,8 @@ contract TaskMarket is ITaskMarket, PullPayments {
         uint64 seedBlock = t.seedBlock;
         if (block.number <= seedBlock) revert IKuraErrors.SeedNotYetAvailable(taskId, seedBlock);
         if (block.number > seedBlock + BLOCKHASH_WINDOW) {
+            // The coin's seed is gone: a worker must not re-roll it by waiting, so the task will be audited.
+            if (t.round == 0 && t.outcome == Outcome.None && _sampled(t)) t.outcome = Outcome.Audited;
             _scheduleDraw(taskId, t);
             return;
         }
@@ -607,7 +610,7 @@ contract TaskMarket is ITaskMarket, PullPayments {
         t.outcome = Outcome.Sampled;
         emit ResultProvisional(taskId, worker, result);
         _credit(t.requester, _escrow(t) - t.reward);
-        sampler.hold{value: t.reward}(taskId, worker);
+        sampler.hold{value: t.reward}(taskId, worker, t.claimBlock);
     }
 
     /// @dev A re-audit ended: `winner` confirms the worker's provisional result or replaces it (`decided` false: no

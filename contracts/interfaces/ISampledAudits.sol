@@ -33,6 +33,9 @@ interface ISampledAudits {
     /// @param caught True from a catch until every entry held then is re-audited or forfeited and every re-audit
     /// closed; meanwhile the worker claims no task.
     /// @param forfeit True if the catch was slashed: every held reward goes back to its requester.
+    /// @param caughtAt Block of the worker's last catch (0 if never caught): a result of a task claimed at or before
+    /// it that is revealed later belongs to the caught worker and is held for re-audit too.
+    /// @param slashedAt Whether that last catch was slashed.
     struct Ledger {
         uint32 head;
         uint32 tail;
@@ -40,6 +43,8 @@ interface ISampledAudits {
         uint8 cleanRun;
         bool caught;
         bool forfeit;
+        uint32 caughtAt;
+        bool slashedAt;
     }
 
     /// @notice One provisional result: its task, when it may be released, and the reward held for it (one slot).
@@ -96,6 +101,9 @@ interface ISampledAudits {
     error MarketNotSettable(address caller);
     /// @notice `worker` has no caught provisional results to re-audit.
     error NothingToReaudit(address worker);
+    /// @notice `reauditing` re-audits of `worker` are open, as many as the confirmations its catch still needs: wait
+    /// for them to close.
+    error ReauditsInFlight(address worker, uint256 reauditing);
     /// @notice None of `worker`'s provisional results can be made final yet (or it was caught: see `reaudit`).
     error NothingToRelease(address worker);
     /// @notice The market sent `sent` wei with a held result of `taskId`; it must send the reward, at most 2^96 − 1.
@@ -106,10 +114,12 @@ interface ISampledAudits {
     function setMarket(address market) external;
 
     /// @notice Hold `msg.value` (the task's reward) for `worker`'s unaudited result of `taskId` (the market only);
-    /// if the worker then holds more than `window` results, its oldest becomes final.
+    /// if the worker then holds more than `window` results, its oldest becomes final. A result of a task claimed at
+    /// or before the worker's last catch is held for re-audit (`ReauditsDue`), like the results it held then.
     /// @param taskId The task.
     /// @param worker Its compute node.
-    function hold(uint256 taskId, address worker) external payable;
+    /// @param claimBlock The block the worker claimed the task in.
+    function hold(uint256 taskId, address worker, uint256 claimBlock) external payable;
 
     /// @notice `worker` was caught (the market only): its held results are due for re-audit, and with `forfeit`
     /// their rewards go back to the requesters.
@@ -129,9 +139,10 @@ interface ISampledAudits {
 
     /// @notice Process a caught worker's held results, newest first, `count` at most (anyone; bounded work per call):
     /// while fewer than `cleanRun` re-audits in a row have confirmed the worker, each is audited again (the market
-    /// draws auditors, paid from the NodeRegistry's repair pool, which holds the slashed stake); after that the
-    /// rest stand. A slashed catch forfeits every held reward to its requester; a demotion without a slash
-    /// (COMPUTE_DOUBTFUL) forfeits only the rewards of results a re-audit replaces.
+    /// draws auditors, paid from the NodeRegistry's repair pool, which holds the slashed stake), no more at once than
+    /// the confirmations still missing (`ReauditsInFlight` beyond); after that the rest stand. A slashed catch
+    /// forfeits every held reward to its requester; a demotion without a slash (COMPUTE_DOUBTFUL) forfeits only the
+    /// rewards of results a re-audit replaces.
     /// @param worker The caught compute node.
     /// @param count Most entries to process.
     function reaudit(address worker, uint256 count) external;

@@ -17,11 +17,12 @@ from eth_utils import keccak
 from web3.contract import Contract
 from web3.types import TxReceipt
 
+from kura.api.tasks import explain
 from kura.chain.client import Chain
 from kura.chain.node_registry import Role
 from kura.chain.params import SampledAuditsParams
 from kura.chain.pull_payments import reason_bytes
-from kura.chain.sampled_audits import HeldEntry, Ledger
+from kura.chain.sampled_audits import HeldEntry
 from kura.chain.task_market import Outcome, TaskParams, TaskState
 from kura.units import WAD
 from tests.contracts.compute_layer import AUDIT_FEE, FUEL, JUDGE, RIGHT, THETA, WRONG, ComputeLayer
@@ -148,6 +149,12 @@ def catch_silent(chain: Chain, layer: ComputeLayer, worker: LocalAccount, reques
 def logs(contract: Contract, name: str, from_block: int) -> list[dict[str, object]]:
     """The arguments of every ``name`` event of ``contract`` since ``from_block``, in chain order."""
     return [dict(log.args) for log in getattr(contract.events, name)().get_logs(from_block=from_block)]
+
+
+def progress(layer: ComputeLayer, worker: str) -> tuple[int, int, int, int, bool, bool]:
+    """Where ``worker``'s ledger stands: head, tail, re-audits open, clean run, caught, forfeit."""
+    ledger = layer.sampler.ledger_of(worker)
+    return ledger.head, ledger.tail, ledger.reauditing, ledger.clean_run, ledger.caught, ledger.forfeit
 
 
 def claim_terms(layer: ComputeLayer, worker: str, reward: int) -> tuple[bool, int]:
@@ -298,7 +305,7 @@ def test_an_unaudited_result_is_provisional_and_its_reward_is_held_until_the_hol
     assert chain.w3.eth.get_balance(layer.market.contract.address) == BUDGET
     assert chain.w3.eth.get_balance(layer.sampler.contract.address) == SMALL
     assert layer.sampler.payments(worker.address) == 0
-    assert layer.sampler.ledger_of(worker.address) == Ledger(0, 1, 0, 0, False, False)
+    assert progress(layer, worker.address) == (0, 1, 0, 0, False, False)
     assert layer.sampler.entry_at(worker.address, 0) == HeldEntry(task_id, final_at, SMALL)
     with reverts("WrongState"):
         reveal(layer, task_id, worker, RIGHT)
@@ -315,7 +322,7 @@ def test_an_unaudited_result_is_provisional_and_its_reward_is_held_until_the_hol
         {"taskId": task_id, "worker": worker.address, "reward": SMALL}
     ]
     assert layer.sampler.payments(worker.address) == SMALL
-    assert layer.sampler.ledger_of(worker.address) == Ledger(1, 1, 0, 0, False, False)
+    assert progress(layer, worker.address) == (1, 1, 0, 0, False, False)
     assert layer.sampler.entry_at(worker.address, 0) == HeldEntry(0, 0, 0)
     with reverts("NothingToRelease"):
         layer.sampler.release(worker.address, 5, sender=stranger)
@@ -495,7 +502,9 @@ def test_behave_then_cheat_is_caught_its_wrong_results_replaced_and_its_rewards_
     assert events(layer.sampler.contract, "ReauditsDue", receipt) == [
         {"worker": worker.address, "pending": 3, "forfeit": True}
     ]
-    assert layer.sampler.ledger_of(worker.address) == Ledger(1, 4, 0, 0, True, True)
+    ledger = layer.sampler.ledger_of(worker.address)
+    assert (ledger.caught_at, ledger.slashed_at) == (receipt["blockNumber"], True)
+    assert progress(layer, worker.address) == (1, 4, 0, 0, True, True)
     advance(chain, SAMPLED.hold_time + 1)
     with reverts("NothingToRelease"):
         layer.sampler.release(worker.address, 10, sender=stranger)
@@ -519,7 +528,7 @@ def test_behave_then_cheat_is_caught_its_wrong_results_replaced_and_its_rewards_
         wrong_b,
         right,
     ]
-    assert layer.sampler.ledger_of(worker.address) == Ledger(1, 1, 3, 0, True, True)
+    assert progress(layer, worker.address) == (1, 1, 3, 0, True, True)
     for task_id in (wrong_c, wrong_b, right):
         task = layer.market.task_of(task_id)
         assert (task.state, task.outcome) == (TaskState.DRAWING, Outcome.SAMPLED)
@@ -555,7 +564,7 @@ def test_behave_then_cheat_is_caught_its_wrong_results_replaced_and_its_rewards_
         {"taskId": right, "worker": worker.address, "requester": requester_a.address, "reward": 2 * SMALL},
     ]
     assert logs(layer.sampler.contract, "ResultFinal", start) == []
-    assert layer.sampler.ledger_of(worker.address) == Ledger(1, 1, 0, 1, False, False)
+    assert progress(layer, worker.address) == (1, 1, 0, 1, False, False)
     assert layer.sampler.payments(requester_a.address) == 2 * SMALL
     assert layer.sampler.payments(requester_b.address) == 7 * SMALL
     assert layer.market.task_of(first).state == TaskState.PROVISIONAL  # final before the catch: it stands
@@ -605,7 +614,7 @@ def test_after_clean_run_confirmations_the_other_held_results_stand_without_re_a
     assert [e["taskId"] for e in events(layer.sampler.contract, "ReauditStarted", receipt)] == [newest]
     drawn = draw_reaudit(layer, newest)
     layer.play_round(newest, dict.fromkeys(drawn, RIGHT), auditors)
-    assert layer.sampler.ledger_of(worker.address) == Ledger(0, 2, 0, 1, True, True)
+    assert progress(layer, worker.address) == (0, 2, 0, 1, True, True)
 
     receipt = layer.sampler.reaudit(worker.address, 10, sender=stranger)
     assert events(layer.sampler.contract, "ReauditStarted", receipt) == []
@@ -616,7 +625,7 @@ def test_after_clean_run_confirmations_the_other_held_results_stand_without_re_a
     for task_id, result in ((wrong, WRONG), (oldest, RIGHT)):
         task = layer.market.task_of(task_id)
         assert (task.state, task.outcome, task.result) == (TaskState.PROVISIONAL, Outcome.SAMPLED, result)
-    assert layer.sampler.ledger_of(worker.address) == Ledger(0, 0, 0, 1, False, False)
+    assert progress(layer, worker.address) == (0, 0, 0, 1, False, False)
     assert layer.sampler.payments(requester.address) == 6 * SMALL
     assert layer.sampler.payments(worker.address) == 0
     with reverts("NothingToReaudit"):
@@ -649,6 +658,89 @@ def test_a_re_audit_that_cannot_decide_keeps_the_result_but_does_not_count_towar
     assert not layer.sampler.ledger_of(worker.address).caught
 
 
+def test_a_result_revealed_after_its_workers_catch_is_held_for_re_audit_not_paid(
+    chain: Chain, layer: ComputeLayer, requester: LocalAccount, stranger: LocalAccount
+) -> None:
+    """A worker holding no results is caught on one unaudited task, then reveals a wrong answer to another unaudited
+    task whose reveal deadline is later: that result belongs to the caught worker, so it is held for re-audit (its
+    reward forfeited), never released to the worker by time."""
+    auditors = pool(layer)
+    worker = trusted(layer, 1)
+    silent = unaudited(layer, worker, requester, WRONG)
+    advance(chain, PARAMS.tasks.reveal_window // 2)
+    late = unaudited(layer, worker, requester, WRONG)
+    advance(chain, layer.market.task_of(silent).reveal_deadline - layer.now() + 1)
+    receipt = layer.market.finalize(silent, sender=stranger)
+    assert events(layer.sampler.contract, "ReauditsDue", receipt) == []  # nothing held yet
+
+    assert layer.now() < layer.market.task_of(late).reveal_deadline
+    receipt = reveal(layer, late, worker, WRONG)
+    assert events(layer.sampler.contract, "ReauditsDue", receipt) == [
+        {"worker": worker.address, "pending": 1, "forfeit": True}
+    ]
+    assert layer.sampler.ledger_of(worker.address).caught
+    advance(chain, SAMPLED.hold_time + 1)
+    with reverts("NothingToRelease"):
+        layer.sampler.release(worker.address, 10, sender=stranger)
+
+    receipt = layer.sampler.reaudit(worker.address, 10, sender=stranger)
+    assert [e["taskId"] for e in events(layer.sampler.contract, "ReauditStarted", receipt)] == [late]
+    drawn = draw_reaudit(layer, late)
+    layer.play_round(late, dict.fromkeys(drawn, RIGHT), {worker.address: worker, **auditors})
+    assert layer.market.task_of(late).result == RIGHT
+    assert layer.sampler.payments(worker.address) == 0
+    assert layer.sampler.payments(requester.address) == SMALL
+    assert not layer.sampler.ledger_of(worker.address).caught
+
+
+def test_a_task_whose_seed_expired_before_its_coin_is_audited(
+    chain: Chain, layer: ComputeLayer, requester: LocalAccount
+) -> None:
+    """A worker cannot re-roll its audit coin by waiting for the seed block to leave the 256 blocks ``blockhash``
+    sees: a first draw that finds its seed expired schedules a new draw, and that task is audited whatever the new
+    seed says."""
+    pool(layer)
+    worker = trusted(layer, 1)
+    task_id = layer.post(requester, auditors=AUDITORS, reward=SMALL)
+    layer.market.claim(task_id, worker=worker)
+    layer.commit(task_id, worker, WRONG)
+    mine(chain, layer.market.task_of(task_id).seed_block + 257 - chain.w3.eth.block_number)
+    receipt = layer.market.draw_auditors(task_id, sender=chain.account(STRANGER))
+    assert [e["taskId"] for e in events(layer.market.contract, "DrawScheduled", receipt)] == [task_id]
+    assert events(layer.market.contract, "AuditSkipped", receipt) == []
+    receipt = draw(layer, task_id)
+    assert audit_coin(chain, layer, task_id) >= Q_MIN  # the new seed's coin says no audit
+    assert events(layer.market.contract, "AuditSkipped", receipt) == []
+    assert layer.state(task_id) == TaskState.AUDITING
+    assert len(layer.market.auditors_of(task_id)) == AUDITORS
+
+
+def test_a_caught_workers_re_audits_in_flight_never_exceed_the_confirmations_still_needed(
+    chain: Chain, requester: LocalAccount, stranger: LocalAccount
+) -> None:
+    """``cleanRun`` re-audits in a row must confirm the caught worker before its other results stand: ``reaudit``
+    reopens no more at once than the confirmations still missing (``ReauditsInFlight`` beyond), so a caught worker's
+    confirmed results cost at most ``cleanRun`` re-audits from the pool."""
+    layer = ComputeLayer.deploy(chain, sampling=replace(SAMPLED, clean_run=2, window=10))
+    auditors = pool(layer)
+    worker = trusted(layer, 1)
+    held = [provisional(layer, worker, requester, RIGHT, reward=SMALL)[0] for _ in range(4)]
+    catch_silent(chain, layer, worker, requester)
+
+    receipt = layer.sampler.reaudit(worker.address, 10, sender=stranger)
+    assert [e["taskId"] for e in events(layer.sampler.contract, "ReauditStarted", receipt)] == held[:1:-1]
+    with reverts("ReauditsInFlight") as caught:
+        layer.sampler.reaudit(worker.address, 10, sender=stranger)
+    assert caught.value.args_by_name == {"worker": worker.address, "reauditing": 2}
+    for task_id in held[:1:-1]:
+        drawn = draw_reaudit(layer, task_id)
+        layer.play_round(task_id, dict.fromkeys(drawn, RIGHT), {worker.address: worker, **auditors})
+    receipt = layer.sampler.reaudit(worker.address, 10, sender=stranger)
+    assert events(layer.sampler.contract, "ReauditStarted", receipt) == []
+    assert [e["taskId"] for e in events(layer.sampler.contract, "RewardForfeited", receipt)] == held[1::-1]
+    assert not layer.sampler.ledger_of(worker.address).caught
+
+
 def test_only_the_market_holds_catches_and_closes_and_only_the_ledger_reopens(
     chain: Chain, layer: ComputeLayer, requester: LocalAccount, stranger: LocalAccount
 ) -> None:
@@ -661,7 +753,7 @@ def test_only_the_market_holds_catches_and_closes_and_only_the_ledger_reopens(
     task_id, _ = provisional(layer, worker, requester, RIGHT)
     for sender in (stranger, owner, worker):
         for call, value in (
-            (sampler.hold(task_id, worker.address), SMALL),
+            (sampler.hold(task_id, worker.address, 1), SMALL),
             (sampler.caught(worker.address, True), 0),
             (sampler.reaudited(task_id, worker.address, requester.address, True, False), 0),
         ):
@@ -675,7 +767,7 @@ def test_only_the_market_holds_catches_and_closes_and_only_the_ledger_reopens(
         layer.sampler.reaudit(worker.address, 10, sender=stranger)
     with reverts("NothingToReaudit"):
         layer.sampler.reaudit(stranger.address, 10, sender=stranger)
-    assert layer.sampler.ledger_of(worker.address) == Ledger(0, 1, 0, 0, False, False)
+    assert progress(layer, worker.address) == (0, 1, 0, 0, False, False)
     assert layer.state(task_id) == TaskState.PROVISIONAL
 
     for sender in (owner, stranger):
@@ -722,3 +814,54 @@ def test_the_constructors_refuse_unusable_sampling_terms(chain: Chain, layer: Co
         assert caught.value.args_by_name["what"] == "0x" + reason_bytes("slashBps").hex()
     full_audit = chain.deploy("SampledAudits", registry, *PARAMS.sampling.args(), sender=owner).address
     chain.deploy("TaskMarket", registry, full_audit, *replace(PARAMS.tasks, slash_bps=5_000).args(), sender=owner)
+
+
+# ---------------------------------------------------------------- what `kura task status` says
+
+
+def status(layer: ComputeLayer, task_id: int) -> str:
+    """What ``kura task status`` says of ``task_id`` below its first line (as ``tests/contracts/test_task_status.py``
+    reads it)."""
+    task = layer.market.task_of(task_id)
+    revealed = len(layer.market.reveals(task))
+    verdict = layer.market.verdict(task)
+    drawn = len(layer.market.auditors_of(task_id))
+    return explain(task, verdict, drawn, revealed, layer.params, sampling=layer.sampler.params())
+
+
+def test_task_status_explains_unaudited_provisional_and_re_audited_tasks(
+    chain: Chain, layer: ComputeLayer, requester: LocalAccount, stranger: LocalAccount
+) -> None:
+    """Every state the sampled audits add is explained: a task left unaudited (the worker must reveal), a provisional
+    result and its held reward, a silent unaudited worker, a re-audit under way and a re-audit that replaced the
+    worker's answer."""
+    auditors = pool(layer)
+    worker = trusted(layer, 1)
+    task_id = unaudited(layer, worker, requester, WRONG)
+    deadline = layer.market.task_of(task_id).reveal_deadline
+    assert status(layer, task_id) == (
+        f"the audit coin drew no audit: the worker must reveal its answer by timestamp {deadline}, which is then "
+        "accepted provisionally; if it does not, anyone may end the task, which refunds it and slashes the worker"
+    )
+    reveal(layer, task_id, worker, WRONG)
+    assert status(layer, task_id) == (
+        "accepted without audit (the audit coin drew none): the result stands provisionally, its reward held by the "
+        f"SampledAudits ledger until {SAMPLED.window} newer results of its worker or {SAMPLED.hold_time} s have "
+        "passed, and re-audited if the worker is caught first"
+    )
+    silent = unaudited(layer, worker, requester, WRONG)
+    advance(chain, layer.market.task_of(silent).reveal_deadline - layer.now() + 1)
+    layer.market.finalize(silent, sender=stranger)
+    assert status(layer, silent) == (
+        f"refunded: the worker did not reveal its unaudited answer by its deadline; the worker lost "
+        f"{STAKE / 10**18:g} ETH of stake, its compute role and its passed checks (COMPUTE_NO_REVEAL: it did not "
+        "reveal its answer)"
+    )
+    layer.sampler.reaudit(worker.address, 1, sender=stranger)
+    assert status(layer, task_id).startswith("re-audit of a provisional result (its worker was caught): ")
+    drawn = draw_reaudit(layer, task_id)
+    layer.play_round(task_id, dict.fromkeys(drawn, RIGHT), {worker.address: worker, **auditors})
+    assert status(layer, task_id).startswith(
+        "re-audited after its worker was caught: the auditors decided in round 1 with credibility "
+    )
+    assert status(layer, task_id).endswith("the worker's answer was replaced by theirs")

@@ -28,7 +28,9 @@ def status(layer: ComputeLayer, task_id: int) -> str:
     """What ``kura task status`` says of ``task_id`` below its first line."""
     task = layer.market.task_of(task_id)
     revealed = len(layer.market.reveals(task))
-    return explain(task, layer.market.verdict(task), len(layer.market.auditors_of(task_id)), revealed, layer.params)
+    verdict = layer.market.verdict(task)
+    drawn = len(layer.market.auditors_of(task_id))
+    return explain(task, verdict, drawn, revealed, layer.params, sampling=layer.sampler.params())
 
 
 def test_a_task_is_explained_while_it_waits_and_once_its_worker_is_silent(

@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kura.chain.params import TaskMarketParams
+from kura.chain.params import SampledAuditsParams, TaskMarketParams
 from kura.chain.task_market import Outcome, Task, TaskMarketClient, TaskState, Verdict
 from kura.compute import tasks as shipped
 from kura.compute.requester import TaskTerms, fetch_result, submit
@@ -169,7 +169,9 @@ class Tasks:
         task = self.market.task_of(task_id)
         drawn = self.market.auditors_of(task_id)
         reveals = tuple(RevealedResult(r.node, r.result, r.output_cid) for r in self.market.reveals(task))
-        explanation = explain(task, self.market.verdict(task), len(drawn), len(reveals), self.market.params())
+        verdict = self.market.verdict(task)
+        sampling = self._session.contracts.sampler.params()
+        explanation = explain(task, verdict, len(drawn), len(reveals), self.market.params(), sampling=sampling)
         return _report(task, drawn, reveals, explanation)
 
     def posted(self, requester: str | None = None) -> list[TaskReport]:
@@ -213,7 +215,15 @@ class Tasks:
             self.ipfs.close()
 
 
-def explain(task: Task, verdict: Verdict, drawn: int, revealed: int, params: TaskMarketParams) -> str:
+def explain(
+    task: Task,
+    verdict: Verdict,
+    drawn: int,
+    revealed: int,
+    params: TaskMarketParams,
+    *,
+    sampling: SampledAuditsParams,
+) -> str:
     """What happened to ``task`` and what comes next, in a sentence or two.
 
     Args:
@@ -222,13 +232,21 @@ def explain(task: Task, verdict: Verdict, drawn: int, revealed: int, params: Tas
         drawn: Auditors drawn so far.
         revealed: Reveals so far (the worker's included).
         params: The market's parameters.
+        sampling: The sampled-audit terms of its ledger.
 
     Returns:
         The explanation.
     """
+    running = _explain_running(task, verdict, drawn, revealed, params)
+    if running:
+        return ("re-audit of a provisional result (its worker was caught): " if task.reauditing else "") + running
+    return _explain_ended(task, verdict, sampling)
+
+
+def _explain_running(task: Task, verdict: Verdict, drawn: int, revealed: int, params: TaskMarketParams) -> str:
+    """The explanation of a task that is not over yet, or empty."""
     theta = f"{from_wad(task.theta).normalize():f}"
     rounds = ", ".join(f"{from_wad(best):.4g}" for best in verdict.inconclusive)
-    worker = _worker_fate(verdict)
     if task.state is TaskState.OPEN:
         return (
             "waiting for a compute node to claim it (a node claims only tasks it can run within "
@@ -250,6 +268,40 @@ def explain(task: Task, verdict: Verdict, drawn: int, revealed: int, params: Tas
             f"committed; commit until {task.commit_deadline} (reveals open as soon as all have), reveal until "
             f"{task.reveal_deadline}; {revealed} answers revealed"
         )
+    if task.state is TaskState.UNAUDITED:
+        return (
+            f"the audit coin drew no audit: the worker must reveal its answer by timestamp {task.reveal_deadline}, "
+            "which is then accepted provisionally; if it does not, anyone may end the task, which refunds it and "
+            "slashes the worker"
+        )
+    return ""
+
+
+def _explain_ended(task: Task, verdict: Verdict, sampling: SampledAuditsParams) -> str:
+    """The explanation of a task that is over (or provisional)."""
+    theta = f"{from_wad(task.theta).normalize():f}"
+    rounds = ", ".join(f"{from_wad(best):.4g}" for best in verdict.inconclusive)
+    worker = _worker_fate(verdict)
+    if task.state is TaskState.PROVISIONAL:
+        return (
+            "accepted without audit (the audit coin drew none): the result stands provisionally, its reward held by "
+            f"the SampledAudits ledger until {sampling.window} newer results of its worker or {sampling.hold_time} s "
+            "have passed, and re-audited if the worker is caught first"
+        )
+    if task.outcome is Outcome.SAMPLED:
+        return "accepted without audit (the audit coin drew none); the result is final"
+    if task.outcome is Outcome.REAUDITED:
+        if verdict.accepted is None:
+            return (
+                "re-audited after its worker was caught: the re-audit could not decide, so the worker's answer stands"
+            )
+        fate = (
+            "the worker's answer was replaced by theirs" if verdict.replaced else "they confirmed the worker's answer"
+        )
+        return (
+            f"re-audited after its worker was caught: the auditors decided in round {task.round} with credibility "
+            f"{from_wad(verdict.accepted):.6g} >= θ = {theta}; {fate}"
+        )
     if task.state is TaskState.CANCELLED:
         return "cancelled by its requester before any compute node claimed it; the escrow was refunded"
     if task.outcome is Outcome.AUDITED:
@@ -266,6 +318,8 @@ def explain(task: Task, verdict: Verdict, drawn: int, revealed: int, params: Tas
             f"refunded: no answer reached θ = {theta} in {task.round} rounds (best {rounds}); auditors whose "
             f"answer was no more likely right than wrong failed their check; {worker}"
         )
+    if verdict.worker_penalty == "COMPUTE_NO_REVEAL":
+        return f"refunded: the worker did not reveal its unaudited answer by its deadline; {worker}"
     return f"refunded: the worker did not commit its answer by its deadline; {worker}"
 
 

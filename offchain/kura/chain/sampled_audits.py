@@ -25,6 +25,9 @@ class Ledger:
         clean_run: Re-audits in a row that confirmed it since its catch.
         caught: True until its catch is processed (it claims no task meanwhile).
         forfeit: True if the catch was slashed: every held reward goes back to its requester.
+        caught_at: Block of its last catch (0 if never caught): a result of a task claimed by then and revealed later
+            is held for re-audit too.
+        slashed_at: Whether that last catch was slashed.
     """
 
     head: int
@@ -33,6 +36,8 @@ class Ledger:
     clean_run: int
     caught: bool
     forfeit: bool
+    caught_at: int
+    slashed_at: bool
 
     @property
     def held(self) -> int:

@@ -169,6 +169,7 @@ class Verdict:
         worker_slashed: Wei slashed from the worker for it.
         silent_auditors: Auditors that did not reveal in time.
         refund_reason: NO_AUDITORS, NO_CONSENSUS or WORKER_SILENT for a refunded task, else empty.
+        replaced: Whether a re-audit replaced the worker's provisional result (``ResultReplaced``).
     """
 
     inconclusive: tuple[int, ...]
@@ -178,6 +179,7 @@ class Verdict:
     worker_slashed: int
     silent_auditors: tuple[str, ...]
     refund_reason: str
+    replaced: bool = False
 
 
 @dataclass(frozen=True)
@@ -473,6 +475,7 @@ class TaskMarketClient(PullPaymentsClient):
             worker_slashed=int(penalties[0].args.slashed) if penalties else 0,
             silent_auditors=tuple(log.args.node for log in logs("RevealMissed")),
             refund_reason=reason_text(refunds[0].args.reason) if refunds else "",
+            replaced=bool(logs("ResultReplaced")),
         )
 
     def requester_key(self, task: Task) -> bytes:

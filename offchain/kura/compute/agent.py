@@ -71,6 +71,7 @@ _RACES = frozenset(
         "AlreadyInPool",
         "GateRefused",
         "NothingToReaudit",
+        "ReauditsInFlight",
         "NothingToRelease",
         "ReauditsPending",
     }
@@ -314,7 +315,7 @@ class ComputeNodeAgent:
                     actions,
                     f"started re-audits of {worker}'s held results",
                     partial(sampler.reaudit, worker, room, sender=self.account),
-                    quiet={"NothingToReaudit"},
+                    quiet={"NothingToReaudit", "ReauditsInFlight"},
                 )
         if not self.work:
             return
