@@ -9,8 +9,13 @@ auditors, and measures every transaction of a task: post (escrow), claim, the wo
 auditors), finalize (consensus, spot-check records, payouts) and the withdrawals — once for an honest
 worker and once for a lying one (finalize then also slashes and demotes). Then a public post and a
 confidential one (the requester's public key checked and logged), both after the first task so the task
-counter costs the same. The draw is also measured for larger audit pools (not with --quick). Reference,
-measured in the same run: a plain ETH transfer; every figure is also given as a multiple of it.
+counter costs the same. The draw is also measured for larger audit pools (not with --quick).
+
+Then the same in a market that audits only a sample (``SampledAuditsParams.sampled()``, docs/trust-layer.md §3), for a
+worker whose record puts it at the floor (1/128): a task the coin leaves unaudited (post, claim, commit, the coin,
+the worker's reveal that holds its reward, the release after the hold time, withdrawals), and the expected gas per
+task at the floor, (1 − q)·unaudited + q·audited, against the full-audit task. Reference, measured in the same run:
+a plain ETH transfer; every figure is also given as a multiple of it.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from eth_utils import keccak
 from web3.types import TxReceipt
 
 from kura.chain.client import Chain
-from kura.chain.params import DeployParams
+from kura.chain.params import DeployParams, SampledAuditsParams
 from kura.chain.task_market import TaskParams, commitment, escrow
 from kura.compute.sealing import account_public_key
 from kura.devtools.scratch import scratch_chain
@@ -40,24 +45,28 @@ RIGHT, WRONG = keccak(b"right"), keccak(b"wrong")
 class Bench:
     """A registry and a market on a private chain, one compute node, and the pool of auditors."""
 
-    def __init__(self, chain: Chain, pool: int) -> None:
+    def __init__(self, chain: Chain, pool: int, sampling: SampledAuditsParams = PARAMS.sampling) -> None:
         self.chain = chain
         self.owner = chain.account(0)
         registry = chain.deploy("NodeRegistry", *PARAMS.nodes.args(), sender=self.owner)
-        market = chain.deploy("TaskMarket", registry.address, *PARAMS.tasks.args(), sender=self.owner)
+        sampler = chain.deploy("SampledAudits", registry.address, *sampling.args(), sender=self.owner)
+        market = chain.deploy("TaskMarket", registry.address, sampler.address, *PARAMS.tasks.args(), sender=self.owner)
         self.registry = chain.contract("NodeRegistry", registry.address)
+        self.sampler = chain.contract("SampledAudits", sampler.address)
         self.market = chain.contract("TaskMarket", market.address)
+        chain.transact(self.sampler.functions.setMarket(market.address), sender=self.owner)
         for judge in (market.address, self.owner.address):
             chain.transact(self.registry.functions.setJudge(judge, True), sender=self.owner)
         self.requester = chain.account(1)
         self.worker = chain.account(2)
-        self.join(self.worker, passed=PROMOTION_BAR)
+        # The stake a sampling market asks of a claim of this reward (none when it audits every task).
+        self.join(self.worker, passed=PROMOTION_BAR, stake=max(MIN_STAKE, sampling.min_stake(REWARD)))
         chain.transact(self.registry.functions.promote(self.worker.address), sender=self.worker)
         self.pool = [chain.account(3 + i) for i in range(pool)]
         self.pool_gas = [self.join(node, passed=5, pool=True) for node in self.pool][-1]
 
-    def join(self, node: LocalAccount, *, passed: int, pool: bool = False) -> int:
-        self.chain.transact(self.registry.functions.register("peer", "endpoint"), sender=node, value=MIN_STAKE)
+    def join(self, node: LocalAccount, *, passed: int, pool: bool = False, stake: int = MIN_STAKE) -> int:
+        self.chain.transact(self.registry.functions.register("peer", "endpoint"), sender=node, value=stake)
         for _ in range(passed):
             self.chain.transact(self.registry.functions.recordSpotCheck(node.address, True), sender=self.owner)
         return gas(self.chain.transact(self.market.functions.joinAuditPool(), sender=node)) if pool else 0
@@ -142,6 +151,45 @@ class Bench:
                 )
         return rows
 
+    def unaudited_lifecycle(self) -> list[tuple[str, int]]:
+        """Run one task the audit coin leaves unaudited (the worker's record must put it at the floor); return (step,
+        gas) per transaction. A task the coin audits (probability q) is left where it is and another is posted."""
+        f, chain = self.market.functions, self.chain
+        while True:
+            post = self.post(confidential=False)
+            task_id = int(self.market.events.TaskPosted().process_receipt(post)[0].args.taskId)
+            claim = chain.transact(f.claim(task_id), sender=self.worker)
+            salt = secrets.token_bytes(32)
+            commit = chain.transact(f.commit(task_id, commitment(RIGHT, salt, self.worker.address)), sender=self.worker)
+            chain.w3.provider.make_request("anvil_mine", [hex(SEED_DELAY + 1)])
+            draw = chain.transact(f.drawAuditors(task_id), sender=self.requester)
+            if self.market.events.AuditSkipped().process_receipt(draw):
+                break
+        reveal = chain.transact(f.reveal(task_id, RIGHT, salt, "bafkreiexampleoutputcid"), sender=self.worker)
+        rows = [
+            ("post (escrow)", gas(post)),
+            ("claim (stake rule)", gas(claim)),
+            ("commit (worker, seeds the coin)", gas(commit)),
+            ("drawAuditors (the coin: no audit)", gas(draw)),
+            ("reveal (worker: provisional, held)", gas(reveal)),
+        ]
+        hold_time = chain.call(self.sampler.functions.terms())[4]
+        chain.w3.provider.make_request("evm_increaseTime", [hold_time + 1])
+        chain.w3.provider.make_request("anvil_mine", ["0x1"])
+        release = chain.transact(self.sampler.functions.release(self.worker.address, 1), sender=self.worker)
+        rows.append(("release (after the hold time)", gas(release)))
+        paid = chain.transact(self.sampler.functions.withdrawPayments(), sender=self.worker)
+        refunded = chain.transact(f.withdrawPayments(), sender=self.requester)
+        rows += [("withdrawPayments (worker, ledger)", gas(paid)), ("withdrawPayments (requester)", gas(refunded))]
+        return rows
+
+    def floor_record(self, sampling: SampledAuditsParams) -> None:
+        """Give the worker the record at which its audit probability is the floor."""
+        record = sampling.full_record + sampling.half_life * (WAD // sampling.q_min).bit_length()
+        for _ in range(record):
+            self.chain.transact(self.registry.functions.recordComputeAudit(self.worker.address), sender=self.owner)
+        assert self.chain.call(self.sampler.functions.auditProbabilityOf(self.worker.address)) == sampling.q_min
+
 
 def gas(receipt: TxReceipt) -> int:
     return int(receipt["gasUsed"])
@@ -182,6 +230,22 @@ def main() -> None:
     print(f"\n{'post, public output (a later task)':<40} {public_post:>9,} {public_post / reference:>11.2f}")
     print(f"{'post, confidential output (sealed)':<40} {sealed_post:>9,} {sealed_post / reference:>11.2f}")
     print(f"{'  confidential - public':<40} {sealed_post - public_post:>+9,} {sealed_post / public_post:>10.3f}x")
+    sampling = SampledAuditsParams.sampled()
+    with scratch_chain() as chain:
+        bench = Bench(chain, M, sampling)
+        bench.floor_record(sampling)
+        unaudited = bench.unaudited_lifecycle()
+    q = sampling.q_min / WAD
+    print(f"\nsampled market (SampledAuditsParams.sampled()), worker at the floor q = 1/{round(1 / q)}")
+    print(f"{'step':<40} {'gas':>9} {'x transfer':>11}")
+    for name, used in unaudited:
+        print(f"{name:<40} {used:>9,} {used / reference:>11.2f}")
+    skipped = sum(used for _, used in unaudited)
+    expected = (1 - q) * skipped + q * total
+    print(f"{'TOTAL unaudited task':<40} {skipped:>9,} {skipped / reference:>11.2f}")
+    print(f"{'expected per task at the floor':<40} {expected:>9,.0f} {expected / reference:>11.2f}")
+    print(f"{'  vs the full-audit task':<40} {expected / total:>10.3f}x")
+    print(f"{'  runs per task (1 + q·m)':<40} {1 + q * M:>10.3f}  (full audit: {1 + M})")
     if len(results) > 1:
         print(f"\n{'drawAuditors vs pool size':<40} {'gas':>9} {'x transfer':>11}")
         for pool, reference, honest, _, _, _ in results:
