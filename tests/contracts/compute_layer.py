@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
+from kura.api.tasks import explain
 from kura.chain.client import Chain
 from kura.chain.deployments import Deployment
 from kura.chain.node_registry import NodeRegistryClient
 from kura.chain.params import NodeRegistryParams, SampledAuditsParams, TaskMarketParams
 from kura.chain.sampled_audits import SampledAuditsClient
-from kura.chain.task_market import TaskMarketClient, TaskParams, TaskState
+from kura.chain.task_market import ZERO_ADDRESS, TaskMarketClient, TaskParams, TaskState
 from tests.contracts.trust_layer import PARAMS, advance, deploy_registry, join, mine
 
 THETA = 9 * 10**17
@@ -88,6 +89,30 @@ class ComputeLayer:
         self.registry.promote(account.address, sender=account)
         return account
 
+    def task_params(
+        self,
+        *,
+        auditors: int,
+        theta: int = THETA,
+        reward: int = REWARD,
+        audit_fee: int = AUDIT_FEE,
+        fuel: int = FUEL,
+        gate: str = ZERO_ADDRESS,
+    ) -> TaskParams:
+        """The terms of a test task (its module and input are placeholders no node runs)."""
+        return TaskParams(
+            "bafy-module",
+            keccak(b"module"),
+            "bafy-input",
+            keccak(b"input"),
+            fuel=fuel,
+            reward=reward,
+            audit_fee=audit_fee,
+            auditors=auditors,
+            theta=theta,
+            gate=gate,
+        )
+
     def post(
         self,
         requester: LocalAccount,
@@ -98,17 +123,7 @@ class ComputeLayer:
         audit_fee: int = AUDIT_FEE,
         fuel: int = FUEL,
     ) -> int:
-        params = TaskParams(
-            "bafy-module",
-            keccak(b"module"),
-            "bafy-input",
-            keccak(b"input"),
-            fuel=fuel,
-            reward=reward,
-            audit_fee=audit_fee,
-            auditors=auditors,
-            theta=theta,
-        )
+        params = self.task_params(auditors=auditors, theta=theta, reward=reward, audit_fee=audit_fee, fuel=fuel)
         return self.market.post(params, requester=requester)
 
     def commit(self, task_id: int, node: LocalAccount, answer: bytes) -> None:
@@ -157,3 +172,10 @@ class ComputeLayer:
 
     def state(self, task_id: int) -> TaskState:
         return self.market.task_of(task_id).state
+
+    def status(self, task_id: int) -> str:
+        """What ``kura task status`` says of ``task_id`` below its first line."""
+        task = self.market.task_of(task_id)
+        verdict = self.market.verdict(task)
+        drawn, revealed = len(self.market.auditors_of(task_id)), len(self.market.reveals(task))
+        return explain(task, verdict, drawn, revealed, self.params, sampling=self.sampler.params())

@@ -17,15 +17,14 @@ from eth_utils import keccak
 from web3.contract import Contract
 from web3.types import TxReceipt
 
-from kura.api.tasks import explain
 from kura.chain.client import Chain
 from kura.chain.node_registry import Role
 from kura.chain.params import SampledAuditsParams
 from kura.chain.pull_payments import reason_bytes
 from kura.chain.sampled_audits import HeldEntry
-from kura.chain.task_market import Outcome, TaskParams, TaskState
+from kura.chain.task_market import Outcome, TaskState
 from kura.units import WAD
-from tests.contracts.compute_layer import AUDIT_FEE, FUEL, JUDGE, RIGHT, THETA, WRONG, ComputeLayer
+from tests.contracts.compute_layer import AUDIT_FEE, JUDGE, RIGHT, WRONG, ComputeLayer
 from tests.contracts.expect import events, reverts
 from tests.contracts.trust_layer import PARAMS, advance, join, mine
 
@@ -391,18 +390,7 @@ def test_a_claim_needs_a_stake_above_the_rewards_price_at_the_floor_except_on_a_
     pool(layer)
     lowly = trusted(layer, 2)
     assert claim_terms(layer, lowly.address, big)[1] > STAKE
-    params = TaskParams(
-        "bafy-module",
-        keccak(b"module"),
-        "bafy-input",
-        keccak(b"input"),
-        fuel=FUEL,
-        reward=big,
-        audit_fee=AUDIT_FEE,
-        auditors=AUDITORS,
-        theta=THETA,
-        gate=gate.address,
-    )
+    params = layer.task_params(auditors=AUDITORS, reward=big, gate=gate.address)
     chain.transact(
         gate.functions.post(layer.market.contract.address, params.as_tuple()), sender=requester, value=big + BUDGET
     )
@@ -819,16 +807,6 @@ def test_the_constructors_refuse_unusable_sampling_terms(chain: Chain, layer: Co
 # ---------------------------------------------------------------- what `kura task status` says
 
 
-def status(layer: ComputeLayer, task_id: int) -> str:
-    """What ``kura task status`` says of ``task_id`` below its first line (as ``tests/contracts/test_task_status.py``
-    reads it)."""
-    task = layer.market.task_of(task_id)
-    revealed = len(layer.market.reveals(task))
-    verdict = layer.market.verdict(task)
-    drawn = len(layer.market.auditors_of(task_id))
-    return explain(task, verdict, drawn, revealed, layer.params, sampling=layer.sampler.params())
-
-
 def test_task_status_explains_unaudited_provisional_and_re_audited_tasks(
     chain: Chain, layer: ComputeLayer, requester: LocalAccount, stranger: LocalAccount
 ) -> None:
@@ -839,12 +817,12 @@ def test_task_status_explains_unaudited_provisional_and_re_audited_tasks(
     worker = trusted(layer, 1)
     task_id = unaudited(layer, worker, requester, WRONG)
     deadline = layer.market.task_of(task_id).reveal_deadline
-    assert status(layer, task_id) == (
+    assert layer.status(task_id) == (
         f"the audit coin drew no audit: the worker must reveal its answer by timestamp {deadline}, which is then "
         "accepted provisionally; if it does not, anyone may end the task, which refunds it and slashes the worker"
     )
     reveal(layer, task_id, worker, WRONG)
-    assert status(layer, task_id) == (
+    assert layer.status(task_id) == (
         "accepted without audit (the audit coin drew none): the result stands provisionally, its reward held by the "
         f"SampledAudits ledger until {SAMPLED.window} newer results of its worker or {SAMPLED.hold_time} s have "
         "passed, and re-audited if the worker is caught first"
@@ -852,16 +830,16 @@ def test_task_status_explains_unaudited_provisional_and_re_audited_tasks(
     silent = unaudited(layer, worker, requester, WRONG)
     advance(chain, layer.market.task_of(silent).reveal_deadline - layer.now() + 1)
     layer.market.finalize(silent, sender=stranger)
-    assert status(layer, silent) == (
+    assert layer.status(silent) == (
         f"refunded: the worker did not reveal its unaudited answer by its deadline; the worker lost "
         f"{STAKE / 10**18:g} ETH of stake, its compute role and its passed checks (COMPUTE_NO_REVEAL: it did not "
         "reveal its answer)"
     )
     layer.sampler.reaudit(worker.address, 1, sender=stranger)
-    assert status(layer, task_id).startswith("re-audit of a provisional result (its worker was caught): ")
+    assert layer.status(task_id).startswith("re-audit of a provisional result (its worker was caught): ")
     drawn = draw_reaudit(layer, task_id)
     layer.play_round(task_id, dict.fromkeys(drawn, RIGHT), {worker.address: worker, **auditors})
-    assert status(layer, task_id).startswith(
+    assert layer.status(task_id).startswith(
         "re-audited after its worker was caught: the auditors decided in round 1 with credibility "
     )
-    assert status(layer, task_id).endswith("the worker's answer was replaced by theirs")
+    assert layer.status(task_id).endswith("the worker's answer was replaced by theirs")
