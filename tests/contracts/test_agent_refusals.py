@@ -11,9 +11,11 @@ from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
 from kura.chain.client import Chain
+from kura.chain.params import SampledAuditsParams
 from kura.chain.task_market import TaskParams, TaskState, escrow
 from kura.compute.agent import COMMIT_MARGIN, ComputeNodeAgent
 from kura.ipfs.client import KuboClient
+from kura.units import format_units
 from tests.contracts.compute_layer import AUDIT_FEE, FUEL, REWARD, THETA, ComputeLayer
 from tests.contracts.trust_layer import PARAMS
 
@@ -105,3 +107,24 @@ def test_a_worker_claims_a_gated_task_only_when_its_gate_allows_it(chain: Chain,
     assert not [line for line in agent(layer, refused, speed=ASSUMED, work=True).step() if "task" in line]
     assert layer.market.task_of(task_id).state is TaskState.OPEN
     assert f"claimed task {task_id}" in agent(layer, allowed, speed=ASSUMED, work=True).step()
+
+
+def test_in_a_sampling_market_a_worker_refuses_a_task_its_stake_does_not_cover(chain: Chain) -> None:
+    """A claim needs a stake above ``reward × (1 − qMin)/qMin`` (``StakeTooLowForReward``): the agent says so and
+    leaves the task open instead of sending a claim that reverts, and claims the task once a top-up covers it."""
+    sampling = SampledAuditsParams.sampled()
+    layer = ComputeLayer.deploy(chain, sampling=sampling)
+    requester = chain.account(8)
+    reward = PARAMS.nodes.min_stake // 100  # needs 1.27 stakes at 1/128
+    task_id = layer.post(requester, auditors=3, reward=reward)
+    worker = layer.compute_node(1)
+    pool(layer)
+    worker_agent = ComputeNodeAgent(
+        layer.market, layer.registry, UNUSED_IPFS, worker, work=True, speed=ASSUMED, sampler=layer.sampler
+    )
+    told = " ".join(worker_agent.step())
+    minimum = sampling.min_stake(reward)
+    assert f"refused task {task_id}: its reward 0.01 ETH needs a stake of at least {format_units(minimum)} ETH" in told
+    assert layer.market.task_of(task_id).state is TaskState.OPEN
+    layer.registry.top_up(node=worker, amount=minimum - PARAMS.nodes.min_stake)
+    assert f"claimed task {task_id}" in worker_agent.step()
