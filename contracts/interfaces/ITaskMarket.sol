@@ -87,7 +87,8 @@ interface ITaskMarket {
     /// @param auditors Auditors drawn per round (m).
     /// @param round Current audit round (1-based; 0 until the first draw).
     /// @param state Lifecycle state (Unaudited: the audit coin said no audit and the worker must reveal; Provisional:
-    /// its unaudited result is accepted and its reward held in `SampledAudits`).
+    /// its unaudited result is accepted, for good unless its worker's catch reopens it; whether its held reward was
+    /// paid yet is the `SampledAudits` ledger's to say, `ResultFinal`).
     /// @param outcome Why it ended (None while it runs; Sampled for a result accepted without audit, which stays
     /// Sampled during a re-audit; Reaudited once a re-audit closed).
     /// @param commitDeadline Last timestamp at which the current phase (the worker's run, or a round) accepts

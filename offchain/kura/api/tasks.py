@@ -288,8 +288,6 @@ def _explain_ended(task: Task, verdict: Verdict, sampling: SampledAuditsParams) 
             f"the SampledAudits ledger until {sampling.window} newer results of its worker or {sampling.hold_time} s "
             "have passed, and re-audited if the worker is caught first"
         )
-    if task.outcome is Outcome.SAMPLED:
-        return "accepted without audit (the audit coin drew none); the result is final"
     if task.outcome is Outcome.REAUDITED:
         if verdict.accepted is None:
             return (
