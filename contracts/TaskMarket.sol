@@ -263,13 +263,15 @@ contract TaskMarket is ITaskMarket, PullPayments {
         Task storage t = _inState(taskId, TaskState.Drawing);
         uint64 seedBlock = t.seedBlock;
         if (block.number <= seedBlock) revert IKuraErrors.SeedNotYetAvailable(taskId, seedBlock);
+        // The audit coin is tossed once, at an open task's first draw in a sampling market.
+        bool toss = _sampled(t) && t.round == 0 && t.outcome == Outcome.None;
         if (block.number > seedBlock + BLOCKHASH_WINDOW) {
             // The coin's seed is gone: a worker must not re-roll it by waiting, so the task will be audited.
-            if (t.round == 0 && t.outcome == Outcome.None && _sampled(t)) t.outcome = Outcome.Audited;
+            if (toss) t.outcome = Outcome.Audited;
             _scheduleDraw(taskId, t);
             return;
         }
-        if (t.round == 0 && t.outcome == Outcome.None && _sampled(t)) {
+        if (toss) {
             uint256 probability = sampler.auditProbabilityOf(t.worker);
             uint256 coin = uint256(keccak256(abi.encode(blockhash(seedBlock), taskId, "audit")));
             if (coin % Credibility.WAD >= probability) {
@@ -286,8 +288,7 @@ contract TaskMarket is ITaskMarket, PullPayments {
         uint256 looks = t.gate == address(0) ? MAX_POOL : GATED_LOOKS;
         address[] memory picked = _pool.draw(seed, want, t.poolSize, t.claimBlock, looks, _eligible, taskId);
         if (picked.length < want) {
-            if (t.outcome == Outcome.Sampled) _closeReaudit(taskId, t, 0, false);
-            else _refund(taskId, t, Outcome.NoAuditors, NO_AUDITORS);
+            _endUndecided(taskId, t, Outcome.NoAuditors, NO_AUDITORS);
             return;
         }
         mapping(uint256 index => Seat seat) storage seats = _seats[taskId];
@@ -395,8 +396,7 @@ contract TaskMarket is ITaskMarket, PullPayments {
             _scheduleDraw(taskId, t);
         } else {
             _judgeUndecided(taskId, t, keys, groups, none);
-            if (t.outcome == Outcome.Sampled) _closeReaudit(taskId, t, 0, false);
-            else _refund(taskId, t, Outcome.NoConsensus, NO_CONSENSUS);
+            _endUndecided(taskId, t, Outcome.NoConsensus, NO_CONSENSUS);
         }
     }
 
@@ -625,6 +625,13 @@ contract TaskMarket is ITaskMarket, PullPayments {
             emit ResultReplaced(taskId, given, winner);
         }
         sampler.reaudited(taskId, t.worker, t.requester, decided, confirmed);
+    }
+
+    /// @dev No decision was reached (`outcome`, `reason`): a task is refunded, a re-audit leaves the worker's result
+    /// standing.
+    function _endUndecided(uint256 taskId, Task storage t, Outcome outcome, bytes32 reason) private {
+        if (t.outcome == Outcome.Sampled) _closeReaudit(taskId, t, 0, false);
+        else _refund(taskId, t, outcome, reason);
     }
 
     /// @dev Ends the task without a result and refunds the whole escrow.
