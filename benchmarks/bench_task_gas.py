@@ -30,6 +30,7 @@ from web3.types import TxReceipt
 from kura.chain.client import Chain
 from kura.chain.params import DeployParams, SampledAuditsParams
 from kura.chain.task_market import TaskParams, commitment, escrow
+from kura.compute.sampling import floor_record
 from kura.compute.sealing import account_public_key
 from kura.devtools.scratch import scratch_chain
 from kura.units import WAD
@@ -185,7 +186,7 @@ class Bench:
 
     def floor_record(self, sampling: SampledAuditsParams) -> None:
         """Give the worker the record at which its audit probability is the floor."""
-        record = sampling.full_record + sampling.half_life * (WAD // sampling.q_min).bit_length()
+        record = floor_record(sampling.q_min / WAD, sampling.full_record, sampling.half_life)
         for _ in range(record):
             self.chain.transact(self.registry.functions.recordComputeAudit(self.worker.address), sender=self.owner)
         assert self.chain.call(self.sampler.functions.auditProbabilityOf(self.worker.address)) == sampling.q_min

@@ -23,6 +23,7 @@ from kura.chain.params import SampledAuditsParams
 from kura.chain.pull_payments import reason_bytes
 from kura.chain.sampled_audits import HeldEntry
 from kura.chain.task_market import Outcome, TaskState
+from kura.compute.sampling import audit_probability_wad
 from kura.units import WAD
 from tests.contracts.compute_layer import AUDIT_FEE, JUDGE, RIGHT, WRONG, ComputeLayer
 from tests.contracts.expect import events, reverts
@@ -64,12 +65,8 @@ def stranger(chain: Chain) -> LocalAccount:
 
 
 def probability(terms: SampledAuditsParams, record: int) -> int:
-    """The audit probability rule, re-done in Python: WAD below ``full_record``, then halving every ``half_life``
-    passed audits, never below ``q_min``."""
-    if terms.q_min == WAD or record < terms.full_record:
-        return WAD
-    halvings = (record - terms.full_record) // terms.half_life
-    return max(WAD >> halvings if halvings < 64 else 0, terms.q_min)
+    """The audit probability rule's integer twin (``kura.compute.sampling``, what the simulator runs) for ``terms``."""
+    return audit_probability_wad(record, terms.q_min, terms.full_record, terms.half_life)
 
 
 def audit_coin(chain: Chain, layer: ComputeLayer, task_id: int) -> int:

@@ -221,7 +221,10 @@ class SampledAuditsParams(ContractParams):
     def min_stake(self, reward: int) -> int:
         """The least stake that may claim a task of ``reward`` wei (``SampledAudits.claimTerms``; 0 when every task
         is audited)."""
-        return reward * (WAD - self.q_min) // self.q_min + 1 if self.sampling else 0
+        # Imported here: the sampling rules bring numpy, which reading deployment parameters does not need.
+        from kura.compute.sampling import min_stake_wad
+
+        return min_stake_wad(reward, self.q_min) if self.sampling else 0
 
 
 @dataclass(frozen=True)
