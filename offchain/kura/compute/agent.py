@@ -149,6 +149,11 @@ class ComputeNodeAgent:
         """The node's address."""
         return str(self.account.address)
 
+    @property
+    def _sampling(self) -> SampledAuditsClient | None:
+        """The market's sampled-audit ledger if it leaves some tasks unaudited, else None (every task audited)."""
+        return self.sampler if self.sampler is not None and self.sampler.params().sampling else None
+
     def step(self) -> list[str]:
         """Do everything that is due now, once.
 
@@ -178,8 +183,8 @@ class ComputeNodeAgent:
         new_ids = range(self._cursor + 1, count + 1)
         self._cursor = count
         self._followed.update(new_ids)
-        if self.sampler is not None and self.sampler.params().sampling:
-            self._tend_sampled_audits(self.sampler, actions)
+        if self._sampling is not None:
+            self._tend_sampled_audits(self._sampling, actions)
         for task_id in sorted(self._followed):
             task = self.market.task_of(task_id)
             if task.state.ended:
@@ -236,12 +241,7 @@ class ComputeNodeAgent:
             if mine and task_id not in self._answers:
                 self._commit(task, actions, as_worker=True)
             elif now > task.commit_deadline:
-                self._try(
-                    actions,
-                    f"ended task {task_id}, whose worker missed its deadline",
-                    lambda: self.market.finalize(task_id, sender=self.account),
-                    quiet={"RoundNotOver"},
-                )
+                self._end_for_silence(task_id, "missed its deadline", actions)
             return
         if task.state == TaskState.UNAUDITED:
             self._settle_unaudited(task, now, actions)
@@ -288,12 +288,17 @@ class ComputeNodeAgent:
             ):
                 answer.revealed = True
         elif now > task.reveal_deadline:
-            self._try(
-                actions,
-                f"ended task {task_id}, whose worker did not reveal",
-                lambda: self.market.finalize(task_id, sender=self.account),
-                quiet={"RoundNotOver"},
-            )
+            self._end_for_silence(task_id, "did not reveal", actions)
+
+    def _end_for_silence(self, task_id: int, silence: str, actions: list[str]) -> None:
+        """End ``task_id``, whose worker let its deadline pass (``silence`` says how): it is caught and the task
+        refunded."""
+        self._try(
+            actions,
+            f"ended task {task_id}, whose worker {silence}",
+            lambda: self.market.finalize(task_id, sender=self.account),
+            quiet={"RoundNotOver"},
+        )
 
     def _tend_sampled_audits(self, sampler: SampledAuditsClient, actions: list[str]) -> None:
         """Follow the tasks reopened for a re-audit; as an auditor, keep a few re-audits of each caught worker's held
@@ -395,9 +400,9 @@ class ComputeNodeAgent:
 
     def _stake_covers(self, task: Task, actions: list[str]) -> bool:
         """Whether this node's stake lets it claim ``task`` in a sampling market (``StakeTooLowForReward``)."""
-        if self.sampler is None or int(task.gate, 16) != 0:
+        if self._sampling is None or int(task.gate, 16) != 0:
             return True
-        minimum = self.sampler.params().min_stake(task.reward)
+        minimum = self._sampling.params().min_stake(task.reward)
         if self._stake >= minimum:
             return True
         self._tell(
@@ -467,9 +472,9 @@ class ComputeNodeAgent:
     def _payers(self) -> list[PullPaymentsClient]:
         """Where this node may be owed money: the market, and in a sampling market the ledger (held rewards) and the
         registry (re-audit fees come from its repair pool)."""
-        if self.sampler is None or not self.sampler.params().sampling:
+        if self._sampling is None:
             return [self.market]
-        return [self.market, self.sampler, self.registry]
+        return [self.market, self._sampling, self.registry]
 
     def _forget(self, task_id: int) -> None:
         self._followed.discard(task_id)
